@@ -1,0 +1,181 @@
+//! Runtime tests, natively: genesis presets build, and a signed transfer goes through
+//! `Executive` in a real block (Aura slot digest, timestamp inherent, finalization).
+
+use blocktree_runtime::{
+	genesis_config_presets::{self, ENDOWMENT},
+	Balances, BalancesCall, Executive, Header, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeGenesisConfig, SignedPayload, System, TimestampCall, TxExtension,
+	UncheckedExtrinsic, SLOT_DURATION,
+};
+use codec::Encode;
+use frame_support::genesis_builder_helper::build_state;
+use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{
+	generic::{Digest, DigestItem, Era},
+	traits::Header as _,
+	transaction_validity::{InvalidTransaction, TransactionValidityError},
+	BuildStorage, MultiSignature,
+};
+
+/// Storage built from the preset `name` through the runtime's GenesisBuilder path.
+fn ext_from_preset(name: &str) -> sp_io::TestExternalities {
+	let patch = genesis_config_presets::get_preset(&name.into())
+		.unwrap_or_else(|| panic!("preset {name} exists"));
+	let mut ext = sp_io::TestExternalities::new(
+		RuntimeGenesisConfig::default().build_storage().expect("default genesis builds"),
+	);
+	ext.execute_with(|| build_state::<RuntimeGenesisConfig>(patch).expect("preset builds"));
+	ext
+}
+
+#[test]
+fn every_preset_builds_a_genesis_with_its_validators_and_endowments() {
+	let names: Vec<String> = genesis_config_presets::preset_names()
+		.into_iter()
+		.map(|p| String::from_utf8(p.as_ref().to_vec()).expect("utf8 preset id"))
+		.collect();
+	assert_eq!(names, ["development", "local_testnet"]);
+
+	for (name, validators) in [("development", 1), ("local_testnet", 4)] {
+		ext_from_preset(name).execute_with(|| {
+			assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), validators, "{name}");
+			assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), validators);
+			for who in [Sr25519Keyring::Alice, Sr25519Keyring::Ferdie, Sr25519Keyring::BobStash] {
+				assert_eq!(Balances::free_balance(who.to_account_id()), ENDOWMENT, "{name} {who}");
+			}
+			assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
+			assert_eq!(
+				pallet_balances::TotalIssuance::<Runtime>::get(),
+				ENDOWMENT * genesis_config_presets::endowed_dev_accounts().len() as u128
+			);
+		});
+	}
+	assert!(genesis_config_presets::get_preset(&"mainnet".into()).is_none());
+}
+
+/// Starts block `number` in slot `slot`, as an Aura author would, and sets its timestamp.
+fn start_block(number: u32, slot: u64) {
+	let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, Slot::from(slot).encode())] };
+	let header = Header::new(
+		number,
+		Default::default(),
+		Default::default(),
+		System::parent_hash(),
+		digest,
+	);
+	Executive::initialize_block(&header);
+	let now = slot * SLOT_DURATION;
+	let inherent = UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(TimestampCall::set { now }));
+	Executive::apply_extrinsic(inherent)
+		.expect("the timestamp inherent is valid")
+		.expect("the timestamp inherent dispatches");
+}
+
+fn tx_extension(nonce: u32) -> TxExtension {
+	(
+		frame_system::CheckNonZeroSender::new(),
+		frame_system::CheckSpecVersion::new(),
+		frame_system::CheckTxVersion::new(),
+		frame_system::CheckGenesis::new(),
+		frame_system::CheckEra::from(Era::Immortal),
+		frame_system::CheckNonce::from(nonce),
+		frame_system::CheckWeight::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::from(0),
+		frame_metadata_hash_extension::CheckMetadataHash::new(false),
+	)
+}
+
+/// A transfer signed by `signer` and claimed to come from `sender`.
+fn signed_transfer(
+	sender: Sr25519Keyring,
+	signer: Sr25519Keyring,
+	to: Sr25519Keyring,
+	value: u128,
+) -> UncheckedExtrinsic {
+	let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+		dest: to.to_account_id().into(),
+		value,
+	});
+	let ext = tx_extension(System::account_nonce(sender.to_account_id()));
+	let payload = SignedPayload::new(call.clone(), ext.clone()).expect("implicit data available");
+	let signature = payload.using_encoded(|p| signer.sign(p));
+	UncheckedExtrinsic::new_signed(
+		call,
+		sender.to_account_id().into(),
+		MultiSignature::Sr25519(signature),
+		ext,
+	)
+}
+
+#[test]
+fn signed_transfer_through_executive_moves_the_amount_and_burns_a_fee() {
+	let (alice, bob) = (Sr25519Keyring::Alice, Sr25519Keyring::Bob);
+	let amount = 5 * blocktree_runtime::UNIT;
+
+	ext_from_preset("development").execute_with(|| {
+		let issuance_before = pallet_balances::TotalIssuance::<Runtime>::get();
+		start_block(1, 1_000);
+		assert_eq!(pallet_aura::CurrentSlot::<Runtime>::get(), Slot::from(1_000));
+
+		let xt = signed_transfer(alice, alice, bob, amount);
+		Executive::apply_extrinsic(xt).expect("valid transaction").expect("dispatch succeeds");
+
+		let fee = System::events()
+			.into_iter()
+			.find_map(|r| match r.event {
+				RuntimeEvent::TransactionPayment(
+					pallet_transaction_payment::Event::TransactionFeePaid { who, actual_fee, .. },
+				) if who == alice.to_account_id() => Some(actual_fee),
+				_ => None,
+			})
+			.expect("a TransactionFeePaid event");
+		assert!(fee > 0, "transfers are not free");
+
+		assert_eq!(Balances::free_balance(bob.to_account_id()), ENDOWMENT + amount);
+		assert_eq!(Balances::free_balance(alice.to_account_id()), ENDOWMENT - amount - fee);
+		assert_eq!(System::account_nonce(alice.to_account_id()), 1);
+		// The fee is burnt: issuance shrinks by exactly the fee.
+		assert_eq!(pallet_balances::TotalIssuance::<Runtime>::get(), issuance_before - fee);
+
+		let header = Executive::finalize_block();
+		assert_eq!(*header.number(), 1);
+	});
+}
+
+#[test]
+fn transfer_signed_by_the_wrong_key_is_rejected_and_changes_nothing() {
+	ext_from_preset("development").execute_with(|| {
+		start_block(1, 1_000);
+		let forged = signed_transfer(
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Eve,
+			Sr25519Keyring::Bob,
+			blocktree_runtime::UNIT,
+		);
+		assert_eq!(
+			Executive::apply_extrinsic(forged),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::BadProof))
+		);
+		assert_eq!(Balances::free_balance(Sr25519Keyring::Alice.to_account_id()), ENDOWMENT);
+		assert_eq!(Balances::free_balance(Sr25519Keyring::Bob.to_account_id()), ENDOWMENT);
+		assert_eq!(System::account_nonce(Sr25519Keyring::Alice.to_account_id()), 0);
+	});
+}
+
+#[test]
+fn transfer_that_would_reap_the_sender_is_refused_by_keep_alive() {
+	ext_from_preset("development").execute_with(|| {
+		start_block(1, 1_000);
+		let xt = signed_transfer(
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			ENDOWMENT,
+		);
+		// Valid as a transaction (the fee is paid), but the dispatch fails.
+		let outcome = Executive::apply_extrinsic(xt).expect("valid transaction");
+		assert!(outcome.is_err(), "transfer_keep_alive cannot empty the account");
+		assert_eq!(Balances::free_balance(Sr25519Keyring::Bob.to_account_id()), ENDOWMENT);
+	});
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up this machine (scripts/setup.sh) and runs every test of the workspace with
+# cargo-nextest: primitives and runtime tests, node end-to-end tests that start the real
+# blocktree-node binary, the @polkadot/api client test and the four-validator network test.
+# The last lines are nextest's summary.
+#
+#   scripts/test.sh                 all tests
+#   scripts/test.sh -E 'test(dev)'  extra arguments go to `cargo nextest run`
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+echo "[test] building and running the tests (a cold build takes ~25 min on 2 cores)"
+exec cargo nextest run --workspace --no-fail-fast "$@"

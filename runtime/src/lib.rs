@@ -26,7 +26,7 @@ pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
 
-use alloc::borrow::Cow;
+use alloc::{borrow::Cow, vec::Vec};
 use sp_runtime::{generic, traits::BlakeTwo256, MultiAddress};
 use sp_version::RuntimeVersion;
 

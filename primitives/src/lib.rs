@@ -1,10 +1,27 @@
-//! Types shared by the Blocktree runtime, the node and clients.
+//! Types and cryptography shared by the Blocktree runtime, the node and clients.
 //!
-//! `no_std` by default in the runtime, `std` everywhere else. This crate holds what every
-//! party must agree on to talk about the chain: account, balance, block and nonce types, and
-//! the native token's denomination (symbol, decimals, address format) that wallets display.
+//! `no_std` in the runtime, `std` everywhere else. What every party must agree on:
+//! - chain types: accounts, balances, block numbers, nonces, and the BKT token's
+//!   denomination (this file);
+//! - [`principal`]: who is who (signing + encryption keys, identified by a hash);
+//! - [`path`]: where a block sits in a principal's tree, strictly validated;
+//! - [`cap`]: write capabilities and the chain check the runtime and clients share;
+//! - [`block`]: the block format (signed header, encrypted sectors);
+//! - [`merkle`]: per-sector integrity proofs against the signed root;
+//! - `crypto` (feature `client`): sealing and opening blocks, read caps, principal keys and
+//!   the block key cache, for clients and the node; never compiled into the runtime.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod block;
+pub mod cap;
+#[cfg(feature = "client")]
+pub mod crypto;
+pub mod merkle;
+pub mod path;
+pub mod principal;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},

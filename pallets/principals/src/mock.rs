@@ -1,0 +1,105 @@
+//! A minimal runtime for the principals pallet's tests: System, Balances, Timestamp and the
+//! pallet.
+
+use crate as pallet_principals;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64},
+};
+use sp_runtime::BuildStorage;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Timestamp = pallet_timestamp;
+	#[runtime::pallet_index(3)]
+	pub type Principals = pallet_principals;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+impl pallet_timestamp::Config for Test {
+	type Moment = u64;
+	type OnTimestampSet = ();
+	type MinimumPeriod = ConstU64<1>;
+	type WeightInfo = ();
+}
+
+/// Deposits of the mock runtime.
+pub const PRINCIPAL_DEPOSIT: u64 = 100;
+pub const ROOT_DEPOSIT: u64 = 50;
+pub const REQUEST_DEPOSIT: u64 = 10;
+/// Requests live this many blocks.
+pub const REQUEST_LIFETIME: u64 = 20;
+/// Funds every test account starts with.
+pub const ENDOWMENT: u64 = 1_000;
+/// Unix time (ms) the tests start at.
+pub const START_MS: u64 = 1_800_000_000_000;
+
+parameter_types! {
+	pub const PrincipalDeposit: u64 = PRINCIPAL_DEPOSIT;
+	pub const RootDeposit: u64 = ROOT_DEPOSIT;
+	pub const RequestDeposit: u64 = REQUEST_DEPOSIT;
+}
+
+impl pallet_principals::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type UnixTime = Timestamp;
+	type PrincipalDeposit = PrincipalDeposit;
+	type RootDeposit = RootDeposit;
+	type RequestDeposit = RequestDeposit;
+	type RequestLifetime = ConstU64<REQUEST_LIFETIME>;
+	type MaxPendingRequests = ConstU32<3>;
+	type MaxPublishedCaps = ConstU32<4>;
+	type WeightInfo = ();
+}
+
+/// Accounts 1..=9 endowed, the clock at `START_MS`, block 1.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: (1..=9).map(|a| (a, ENDOWMENT)).collect(),
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		pallet_timestamp::Now::<Test>::put(START_MS);
+	});
+	ext
+}

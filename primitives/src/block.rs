@@ -1,0 +1,126 @@
+//! The block format: a signed header followed by encrypted sectors.
+//!
+//! ```text
+//! SignedBlockHeader { header: BlockHeader, signature }   signed by the writer
+//!   BlockHeader { path, version, writer, write_caps, read_caps, sector_size,
+//!                 plaintext_len, nonce_prefix, merkle_root }
+//! sector 0 | sector 1 | ... | sector n-1                  AEAD ciphertext, tag included
+//! ```
+//!
+//! The merkle root covers the ciphertext sectors, and the signature covers the root, so a
+//! reader verifies any one sector with its merkle proof and the signed header alone. A block's
+//! id is the hash of its signed header: a content hash, since the header commits to the
+//! ciphertext. The cryptographic operations on this format live in `crate::crypto` (std).
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_core::{ConstU32, H256};
+use sp_runtime::BoundedVec;
+
+use crate::{
+	cap::WriteCapChain,
+	path::BlockPath,
+	principal::{Principal, PrincipalId, Signature},
+};
+
+/// A block's id: `blake2_256` of its encoded signed header.
+pub type BlockId = H256;
+
+/// Most readers one block version can have.
+pub const MAX_READ_CAPS: u32 = 64;
+/// Smallest sector.
+pub const MIN_SECTOR_SIZE: u32 = 512;
+/// Largest sector.
+pub const MAX_SECTOR_SIZE: u32 = 1 << 20;
+/// The sector size clients use unless told otherwise.
+pub const DEFAULT_SECTOR_SIZE: u32 = 64 * 1024;
+/// Largest block (plaintext): 1 GiB. Larger files span several blocks.
+pub const MAX_BLOCK_LEN: u64 = 1 << 30;
+/// Authentication tag added to every encrypted sector.
+pub const AEAD_TAG_LEN: usize = 16;
+/// A wrapped 32-byte block key with its tag.
+pub const WRAPPED_KEY_LEN: usize = 32 + AEAD_TAG_LEN;
+
+/// A block key wrapped for one reader: X25519 agreement between an ephemeral key and the
+/// reader's encryption key, HKDF-SHA256 to a key-encryption key, XChaCha20-Poly1305.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub struct ReadCap {
+	/// Who can unwrap it.
+	pub reader: PrincipalId,
+	/// The writer's ephemeral X25519 public key for this cap.
+	pub ephemeral: [u8; 32],
+	/// The block key, encrypted and authenticated.
+	pub wrapped_key: [u8; WRAPPED_KEY_LEN],
+}
+
+/// Everything about a block version that its writer signs.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub struct BlockHeader {
+	/// Where the block sits.
+	pub path: BlockPath,
+	/// Increases with every write of the path.
+	pub version: u64,
+	/// Who wrote this version. The signature is checked against this principal's current
+	/// keys (see [`crate::cap::CapContext`]).
+	pub writer: PrincipalId,
+	/// The writer's authority: empty if the writer owns the tree.
+	pub write_caps: WriteCapChain,
+	/// The block key wrapped for each reader.
+	pub read_caps: BoundedVec<ReadCap, ConstU32<MAX_READ_CAPS>>,
+	/// Plaintext bytes per sector (the last sector may be shorter).
+	pub sector_size: u32,
+	/// Plaintext length of the whole block.
+	pub plaintext_len: u64,
+	/// Random per version; with the sector index it makes each sector's nonce.
+	pub nonce_prefix: [u8; 16],
+	/// Merkle root over the ciphertext sectors.
+	pub merkle_root: H256,
+}
+
+/// Domain tag prefixed to what a writer signs.
+const BLOCK_HEADER_DOMAIN: &[u8] = b"blocktree:block-header:v1";
+
+impl BlockHeader {
+	/// Number of sectors the block has.
+	pub fn sector_count(&self) -> u64 {
+		if self.sector_size == 0 {
+			return 0;
+		}
+		self.plaintext_len.div_ceil(self.sector_size as u64)
+	}
+
+	/// Plaintext length of sector `index` (the last one may be short).
+	pub fn sector_plaintext_len(&self, index: u64) -> Option<usize> {
+		if index >= self.sector_count() {
+			return None;
+		}
+		let start = index * self.sector_size as u64;
+		Some(core::cmp::min(self.sector_size as u64, self.plaintext_len - start) as usize)
+	}
+
+	/// The bytes the writer signs.
+	pub fn signing_payload(&self) -> alloc::vec::Vec<u8> {
+		(BLOCK_HEADER_DOMAIN, self).encode()
+	}
+}
+
+/// A header with its writer's signature.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub struct SignedBlockHeader {
+	/// The header.
+	pub header: BlockHeader,
+	/// The writer's signature over [`BlockHeader::signing_payload`].
+	pub signature: Signature,
+}
+
+impl SignedBlockHeader {
+	/// The block's id.
+	pub fn id(&self) -> BlockId {
+		H256(sp_crypto_hashing::blake2_256(&self.encode()))
+	}
+
+	/// Whether the signature is by `writer_keys` (the writer's current keys).
+	pub fn signature_is_valid(&self, writer_keys: &Principal) -> bool {
+		writer_keys.signing.verify(&self.header.signing_payload(), &self.signature)
+	}
+}

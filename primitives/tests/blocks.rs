@@ -1,0 +1,284 @@
+//! Sealing and opening blocks: round trips, tamper detection, wrong keys, sector-local reads,
+//! read caps and the key cache.
+
+use std::num::NonZeroUsize;
+
+use blocktree_primitives::{
+	block::BlockHeader,
+	cap::{CapError, KnownPrincipals, WriteCapChain},
+	crypto::{
+		block_key_for, open_block, read_sector, seal_block, BlockError, BlockKeyCache, KeyScheme,
+		PrincipalKeys, SealedBlock, WriteRequest,
+	},
+	path::BlockPath,
+};
+use codec::{Decode, Encode};
+
+const NOW: u64 = 1_800_000_000_000;
+const SECTOR: u32 = 512;
+
+fn data(len: usize) -> Vec<u8> {
+	(0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+fn owner() -> PrincipalKeys {
+	PrincipalKeys::from_seed(KeyScheme::Sr25519, [1; 32])
+}
+
+/// Everyone these tests know, at time NOW.
+fn ctx() -> KnownPrincipals {
+	(1u8..=9).fold(KnownPrincipals::at(NOW), |c, n| {
+		c.with(PrincipalKeys::from_seed(KeyScheme::Sr25519, [n; 32]).principal())
+			.with(PrincipalKeys::from_seed(KeyScheme::Ed25519, [n; 32]).principal())
+	})
+}
+
+fn seal(writer: &PrincipalKeys, readers: &[&PrincipalKeys], plaintext: &[u8]) -> SealedBlock {
+	let path = BlockPath::root_of(&writer.id()).join("file.bin").unwrap();
+	let readers: Vec<_> = readers.iter().map(|k| k.id()).collect();
+	let request = WriteRequest {
+		path: &path,
+		version: 1,
+		write_caps: WriteCapChain::default(),
+		readers: &readers,
+		sector_size: SECTOR,
+	};
+	seal_block(writer, request, plaintext, &ctx()).expect("sealing succeeds").0
+}
+
+#[test]
+fn sealed_blocks_open_to_the_same_bytes() {
+	let alice = owner();
+	for len in [0, 1, 511, 512, 513, 5 * 512, 5 * 512 + 7] {
+		let plain = data(len);
+		let block = seal(&alice, &[], &plain);
+		assert_eq!(block.sectors.len() as u64, block.header.header.sector_count());
+		let bytes = block.to_bytes();
+		let parsed = SealedBlock::from_bytes(&bytes).expect("stored form parses");
+		assert_eq!(open_block(&parsed, &alice, &ctx()).expect("owner reads"), plain, "len {len}");
+	}
+}
+
+#[test]
+fn ciphertext_does_not_contain_the_plaintext() {
+	let plain = b"the quick brown fox jumps over the lazy dog, twice: the quick brown fox".repeat(20);
+	let block = seal(&owner(), &[], &plain);
+	let stored = block.to_bytes();
+	assert!(!stored.windows(16).any(|w| plain.windows(16).any(|p| p == w)));
+}
+
+#[test]
+fn readers_with_a_read_cap_open_the_block_and_others_cannot() {
+	let alice = owner();
+	let bob = PrincipalKeys::from_seed(KeyScheme::Ed25519, [2; 32]);
+	let eve = PrincipalKeys::from_seed(KeyScheme::Sr25519, [5; 32]);
+	let plain = data(2000);
+	let block = seal(&alice, &[&bob], &plain);
+	assert_eq!(open_block(&block, &bob, &ctx()), Ok(plain));
+	assert_eq!(open_block(&block, &eve, &ctx()), Err(BlockError::NoReadCap));
+}
+
+#[test]
+fn a_read_cap_does_not_unwrap_with_the_wrong_key() {
+	let alice = owner();
+	let bob = PrincipalKeys::from_seed(KeyScheme::Sr25519, [2; 32]);
+	let mut block = seal(&alice, &[&bob], &data(100));
+	// Give Eve's id to Bob's cap: the header signature breaks first...
+	let eve = PrincipalKeys::from_seed(KeyScheme::Sr25519, [5; 32]);
+	block.header.header.read_caps[1].reader = eve.id();
+	assert_eq!(open_block(&block, &eve, &ctx()), Err(BlockError::BadHeaderSignature));
+	// ...and if Alice re-signs that header, Eve still cannot unwrap a key made for Bob.
+	block.header.signature = alice.sign(&block.header.header.signing_payload());
+	assert_eq!(open_block(&block, &eve, &ctx()), Err(BlockError::KeyUnwrapFailed));
+}
+
+#[test]
+fn tampering_with_any_header_byte_is_detected() {
+	let alice = owner();
+	let block = seal(&alice, &[], &data(1500));
+	let header_bytes = block.header.encode();
+	for i in 0..header_bytes.len() {
+		let mut bytes = header_bytes.clone();
+		bytes[i] ^= 0x01;
+		let Ok(header) = Decode::decode(&mut &bytes[..]) else { continue };
+		let tampered = SealedBlock { header, sectors: block.sectors.clone() };
+		assert!(open_block(&tampered, &alice, &ctx()).is_err(), "flipping header byte {i} went unnoticed");
+	}
+}
+
+#[test]
+fn tampering_with_any_sector_byte_is_detected() {
+	let alice = owner();
+	let block = seal(&alice, &[], &data(3 * 512 + 100));
+	let key = block_key_for(&block.header, &alice, &ctx()).unwrap();
+	for s in 0..block.sectors.len() {
+		let proof = block.sector_proof(s as u64).unwrap();
+		for i in 0..block.sectors[s].len() {
+			let mut sector = block.sectors[s].clone();
+			sector[i] ^= 0x80;
+			assert_eq!(
+				read_sector(&block.header.header, &key, s as u64, &sector, &proof),
+				Err(BlockError::SectorProofMismatch { index: s as u64 })
+			);
+		}
+	}
+	let mut whole = block.clone();
+	whole.sectors[2][5] ^= 1;
+	assert_eq!(open_block(&whole, &alice, &ctx()), Err(BlockError::RootMismatch));
+}
+
+#[test]
+fn tampering_with_a_merkle_proof_is_detected() {
+	let alice = owner();
+	let block = seal(&alice, &[], &data(8 * 512));
+	let key = block_key_for(&block.header, &alice, &ctx()).unwrap();
+	let proof = block.sector_proof(3).unwrap();
+	for i in 0..proof.siblings.len() {
+		for bit in [0x01u8, 0x80] {
+			let mut bad = proof.clone();
+			bad.siblings[i].0[0] ^= bit;
+			assert_eq!(
+				read_sector(&block.header.header, &key, 3, &block.sectors[3], &bad),
+				Err(BlockError::SectorProofMismatch { index: 3 })
+			);
+		}
+	}
+	// A valid proof for another position does not vouch for this sector.
+	let other = block.sector_proof(4).unwrap();
+	assert!(read_sector(&block.header.header, &key, 3, &block.sectors[3], &other).is_err());
+	// Nor does a truncated proof.
+	let mut short = proof.clone();
+	short.siblings.pop();
+	assert!(read_sector(&block.header.header, &key, 3, &block.sectors[3], &short).is_err());
+}
+
+#[test]
+fn truncated_blocks_are_detected() {
+	let alice = owner();
+	let block = seal(&alice, &[], &data(4 * 512));
+	let bytes = block.to_bytes();
+	for cut in [1, 17, 600, bytes.len() / 2] {
+		assert!(SealedBlock::from_bytes(&bytes[..bytes.len() - cut]).is_err(), "cut {cut}");
+	}
+	let mut fewer = block.clone();
+	fewer.sectors.pop();
+	assert_eq!(
+		SealedBlock::from_bytes(&fewer.to_bytes()),
+		Err(BlockError::SectorCountMismatch { expected: 4, found: 3 })
+	);
+	let mut short_sector = block.clone();
+	short_sector.sectors[3].truncate(100);
+	assert!(open_block(&short_sector, &alice, &ctx()).is_err());
+}
+
+#[test]
+fn a_wrong_block_key_fails_cleanly() {
+	let alice = owner();
+	let block = seal(&alice, &[], &data(700));
+	let other = seal(&alice, &[], &data(700));
+	let wrong_key = block_key_for(&other.header, &alice, &ctx()).unwrap();
+	let proof = block.sector_proof(0).unwrap();
+	assert_eq!(
+		read_sector(&block.header.header, &wrong_key, 0, &block.sectors[0], &proof),
+		Err(BlockError::DecryptionFailed { index: 0 })
+	);
+}
+
+#[test]
+fn reading_sector_k_needs_only_sector_k() {
+	let alice = owner();
+	let plain = data(6 * 512 + 33);
+	let block = seal(&alice, &[], &plain);
+	let key = block_key_for(&block.header, &alice, &ctx()).unwrap();
+	let header: &BlockHeader = &block.header.header;
+	for k in 0..block.sectors.len() {
+		// Only sector k's bytes and its proof are handed over: the other sectors do not exist
+		// for this read.
+		let sector_k = block.sectors[k].clone();
+		let proof = block.sector_proof(k as u64).unwrap();
+		let got = read_sector(header, &key, k as u64, &sector_k, &proof).expect("sector reads");
+		let start = k * SECTOR as usize;
+		let end = (start + SECTOR as usize).min(plain.len());
+		assert_eq!(got, plain[start..end]);
+	}
+	// A sector moved to another position fails (nonce and associated data bind the index).
+	let proof0 = block.sector_proof(0).unwrap();
+	assert!(read_sector(header, &key, 0, &block.sectors[1], &proof0).is_err());
+	assert_eq!(
+		read_sector(header, &key, 99, &block.sectors[0], &proof0),
+		Err(BlockError::SectorOutOfRange { index: 99, sectors: 7 })
+	);
+}
+
+#[test]
+fn unauthorized_writers_cannot_seal() {
+	let alice = owner();
+	let mallory = PrincipalKeys::from_seed(KeyScheme::Sr25519, [9; 32]);
+	let path = BlockPath::root_of(&alice.id()).join("x").unwrap();
+	let request = WriteRequest {
+		path: &path,
+		version: 1,
+		write_caps: WriteCapChain::default(),
+		readers: &[],
+		sector_size: SECTOR,
+	};
+	assert_eq!(
+		seal_block(&mallory, request, b"hi", &ctx()).map(|_| ()),
+		Err(BlockError::NotAuthorized(CapError::NoCapability))
+	);
+}
+
+#[test]
+fn bad_sector_sizes_are_refused() {
+	let alice = owner();
+	let path = BlockPath::root_of(&alice.id()).join("x").unwrap();
+	for size in [0, 511, (1 << 20) + 1] {
+		let request = WriteRequest {
+			path: &path,
+			version: 1,
+			write_caps: WriteCapChain::default(),
+			readers: &[],
+			sector_size: size,
+		};
+		assert_eq!(
+			seal_block(&alice, request, b"hi", &ctx()).map(|_| ()),
+			Err(BlockError::BadSectorSize(size))
+		);
+	}
+}
+
+#[test]
+fn the_key_cache_is_bounded_and_least_recently_used() {
+	let alice = owner();
+	let cache = BlockKeyCache::new(NonZeroUsize::new(2).unwrap());
+	let blocks: Vec<SealedBlock> = (0..3).map(|i| seal(&alice, &[], &data(10 + i))).collect();
+	let mut unwraps = 0;
+	for b in &blocks[..2] {
+		cache
+			.get_or_unwrap(b.header.id(), || {
+				unwraps += 1;
+				block_key_for(&b.header, &alice, &ctx())
+			})
+			.unwrap();
+	}
+	assert_eq!((cache.len(), unwraps), (2, 2));
+	// A hit does not unwrap again, and marks block 0 recently used.
+	cache.get_or_unwrap(blocks[0].header.id(), || -> Result<_, BlockError> { panic!("cached") }).unwrap();
+	cache.insert(blocks[2].header.id(), block_key_for(&blocks[2].header, &alice, &ctx()).unwrap());
+	assert_eq!(cache.len(), 2);
+	assert!(cache.get(&blocks[1].header.id()).is_none(), "block 1 was least recently used");
+	assert!(cache.get(&blocks[0].header.id()).is_some());
+	cache.clear();
+	assert!(cache.is_empty());
+}
+
+#[test]
+fn principal_ids_depend_on_both_keys_and_the_seed_restores_them() {
+	let a = PrincipalKeys::from_seed(KeyScheme::Sr25519, [1; 32]);
+	let b = PrincipalKeys::from_seed(KeyScheme::Ed25519, [1; 32]);
+	assert_ne!(a.id(), b.id());
+	let restored = PrincipalKeys::from_seed(KeyScheme::Sr25519, *a.seed());
+	assert_eq!(restored.principal(), a.principal());
+	let fresh = PrincipalKeys::generate(KeyScheme::Sr25519);
+	assert_ne!(fresh.id(), a.id());
+}

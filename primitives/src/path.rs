@@ -107,7 +107,7 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// A validated, absolute block path. Its first component is the root principal's id.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, TypeInfo, MaxEncodedLen)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Encode, TypeInfo, MaxEncodedLen)]
 pub struct BlockPath {
 	components: BoundedVec<PathComponent, ConstU32<MAX_PATH_DEPTH>>,
 }

@@ -47,4 +47,8 @@ pub enum Subcommand {
 
 	/// Show information about the database.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// Principal keys on the client side: create a root key, back it up, issue write caps.
+	#[command(subcommand)]
+	Principal(crate::principal_cmd::PrincipalCmd),
 }

@@ -6,11 +6,13 @@
 //!   version || sector index (u64 LE), associated data = path hash || version || index;
 //! - read caps: X25519 (ephemeral-static) + HKDF-SHA256 + XChaCha20-Poly1305;
 //! - signatures: sr25519 or ed25519 from sp-core;
-//! - integrity: blake2-256 merkle tree over ciphertext sectors, root signed in the header.
+//! - integrity: blake2-256 merkle tree over ciphertext sectors, root signed in the header;
+//! - key files and backups: Argon2id (64 MiB / 256 MiB) + XChaCha20-Poly1305 over the seed.
 
 mod block_ops;
 mod cache;
 mod error;
+mod keyfile;
 mod keys;
 mod read_cap;
 mod sector;
@@ -18,6 +20,7 @@ mod sector;
 pub use block_ops::{block_key_for, open_block, read_sector, seal_block, SealedBlock, WriteRequest};
 pub use cache::BlockKeyCache;
 pub use error::BlockError;
+pub use keyfile::{open_key_file, seal_key_file, KdfParams, KeyFileError};
 pub use keys::{KeyScheme, PrincipalKeys};
 pub use read_cap::{unwrap_block_key, wrap_block_key};
 pub use sector::{decrypt_sector, encrypt_sector, BlockKey};

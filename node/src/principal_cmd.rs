@@ -1,0 +1,305 @@
+//! `blocktree-node principal ...`: a principal's keys on the client side. Creates a root key
+//! kept in a password-protected key file (Argon2id + XChaCha20-Poly1305), exports and imports
+//! password-protected backups, shows a principal, and issues write caps.
+//!
+//! Passwords come from `--password-file`, else the environment (`BLOCKTREE_PASSWORD`,
+//! `BLOCKTREE_BACKUP_PASSWORD`), else a prompt on the terminal.
+
+use std::{
+	fs,
+	io::Write,
+	path::{Path, PathBuf},
+	time::{SystemTime, UNIX_EPOCH},
+};
+
+use blocktree_primitives::{
+	cap::{SignedWriteCap, WriteCap, WriteCapChain, MAX_CAP_CHAIN},
+	crypto::{open_key_file, seal_key_file, KdfParams, KeyScheme, PrincipalKeys},
+	path::BlockPath,
+	principal::{PrincipalId, SigningKey},
+};
+use codec::{Decode, Encode};
+
+/// Log target of these commands.
+const LOG_TARGET: &str = "blocktree::principal";
+
+/// Signature scheme of a new principal.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SchemeArg {
+	/// sr25519 (Schnorrkel), the Substrate default.
+	Sr25519,
+	/// ed25519.
+	Ed25519,
+}
+
+/// Where a password comes from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PasswordArgs {
+	/// Read the key file's password from this file (first line).
+	#[arg(long)]
+	pub password_file: Option<PathBuf>,
+}
+
+/// Principal key management.
+#[derive(Debug, clap::Subcommand)]
+pub enum PrincipalCmd {
+	/// Create a new principal (a root key) and store it in an encrypted key file.
+	Create {
+		/// Where to write the key file; refuses to overwrite one.
+		#[arg(long)]
+		key_file: PathBuf,
+		/// Signature scheme.
+		#[arg(long, value_enum, default_value = "sr25519")]
+		scheme: SchemeArg,
+		#[command(flatten)]
+		password: PasswordArgs,
+	},
+	/// Show the principal in a key file: id, keys, root path.
+	Show {
+		#[arg(long)]
+		key_file: PathBuf,
+		#[command(flatten)]
+		password: PasswordArgs,
+	},
+	/// Write a password-protected backup of a key file (stronger Argon2id parameters; the
+	/// backup password comes from `BLOCKTREE_BACKUP_PASSWORD` or a prompt).
+	ExportBackup {
+		#[arg(long)]
+		key_file: PathBuf,
+		/// Where to write the backup; refuses to overwrite one.
+		#[arg(long)]
+		out: PathBuf,
+		#[command(flatten)]
+		password: PasswordArgs,
+	},
+	/// Restore a backup into a new key file under a new password.
+	ImportBackup {
+		/// The backup written by `export-backup`.
+		#[arg(long)]
+		backup: PathBuf,
+		/// Where to write the key file; refuses to overwrite one.
+		#[arg(long)]
+		key_file: PathBuf,
+		#[command(flatten)]
+		password: PasswordArgs,
+	},
+	/// Issue a write cap: let `subject` write below `prefix` until it expires. Prints the cap
+	/// chain (the issuer's own chain, if given, followed by the new cap) as hex SCALE, which the
+	/// subject presents when writing.
+	IssueCap {
+		#[arg(long)]
+		key_file: PathBuf,
+		/// The principal receiving the cap (64 hex digits).
+		#[arg(long)]
+		subject: String,
+		/// The subtree, e.g. `/<root id>/photos`.
+		#[arg(long)]
+		prefix: String,
+		/// Lifetime in days.
+		#[arg(long, default_value_t = 30)]
+		days: u64,
+		/// The issuer's own cap chain (hex SCALE from an earlier `issue-cap`), when the issuer
+		/// does not own the tree.
+		#[arg(long)]
+		chain_file: Option<PathBuf>,
+		/// Write the chain here instead of stdout.
+		#[arg(long)]
+		out: Option<PathBuf>,
+		#[command(flatten)]
+		password: PasswordArgs,
+	},
+}
+
+fn read_password(args: &PasswordArgs, env: &str, prompt: &str) -> Result<String, String> {
+	if let Some(file) = &args.password_file {
+		let text = fs::read_to_string(file)
+			.map_err(|e| format!("cannot read password file {}: {e}", file.display()))?;
+		return Ok(text.lines().next().unwrap_or_default().to_string());
+	}
+	if let Ok(p) = std::env::var(env) {
+		return Ok(p);
+	}
+	rpassword::prompt_password(prompt).map_err(|e| {
+		format!("cannot read a password ({e}): pass --password-file or set {env}")
+	})
+}
+
+fn new_password(args: &PasswordArgs, env: &str, what: &str) -> Result<String, String> {
+	let password = read_password(args, env, &format!("New {what} password: "))?;
+	if password.len() < 8 {
+		return Err(format!("the {what} password must have at least 8 characters"));
+	}
+	if args.password_file.is_none() && std::env::var(env).is_err() {
+		let again = rpassword::prompt_password(format!("Repeat the {what} password: "))
+			.map_err(|e| format!("cannot read a password: {e}"))?;
+		if again != password {
+			return Err("the passwords differ".into());
+		}
+	}
+	Ok(password)
+}
+
+fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+	let mut options = fs::OpenOptions::new();
+	options.write(true).create_new(true);
+	#[cfg(unix)]
+	{
+		use std::os::unix::fs::OpenOptionsExt;
+		options.mode(0o600);
+	}
+	let mut file = options.open(path).map_err(|e| {
+		if e.kind() == std::io::ErrorKind::AlreadyExists {
+			format!("{} exists: choose another path (nothing was overwritten)", path.display())
+		} else {
+			format!("cannot create {}: {e}", path.display())
+		}
+	})?;
+	file.write_all(bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn load_keys(path: &Path, password: &PasswordArgs) -> Result<PrincipalKeys, String> {
+	let bytes = fs::read(path).map_err(|e| format!("cannot read key file {}: {e}", path.display()))?;
+	let password = read_password(password, "BLOCKTREE_PASSWORD", "Key file password: ")?;
+	open_key_file(&bytes, password.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn parse_principal_id(s: &str) -> Result<PrincipalId, String> {
+	let hex = s.trim_start_matches("0x");
+	let bytes = sp_core::bytes::from_hex(hex).map_err(|_| format!("'{s}' is not hex"))?;
+	let bytes: [u8; 32] =
+		bytes.try_into().map_err(|_| format!("'{s}' is not a principal id (64 hex digits)"))?;
+	Ok(PrincipalId::from(bytes))
+}
+
+fn now_ms() -> u64 {
+	SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn describe(keys: &PrincipalKeys) -> String {
+	let p = keys.principal();
+	let signing = match p.signing {
+		SigningKey::Sr25519(k) => format!("sr25519 0x{}", hex_of(k.as_ref())),
+		SigningKey::Ed25519(k) => format!("ed25519 0x{}", hex_of(k.as_ref())),
+	};
+	format!(
+		"principal: 0x{}\nsigning key: {signing}\nencryption key (x25519): 0x{}\nroot: {}",
+		hex_of(keys.id().as_bytes()),
+		hex_of(&p.encryption),
+		BlockPath::root_of(&keys.id()),
+	)
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl PrincipalCmd {
+	/// Runs the command; errors say what to do next.
+	pub fn run(&self) -> Result<(), String> {
+		match self {
+			PrincipalCmd::Create { key_file, scheme, password } => {
+				if key_file.exists() {
+					return Err(format!("{} exists: choose another path", key_file.display()));
+				}
+				let password = new_password(password, "BLOCKTREE_PASSWORD", "key file")?;
+				let scheme = match scheme {
+					SchemeArg::Sr25519 => KeyScheme::Sr25519,
+					SchemeArg::Ed25519 => KeyScheme::Ed25519,
+				};
+				let keys = PrincipalKeys::generate(scheme);
+				eprintln!("[{LOG_TARGET}] deriving the key-file key (Argon2id, 64 MiB)...");
+				let file = seal_key_file(&keys, password.as_bytes(), KdfParams::INTERACTIVE)
+					.map_err(|e| e.to_string())?;
+				write_new_file(key_file, &file)?;
+				println!("{}", describe(&keys));
+				Ok(())
+			},
+			PrincipalCmd::Show { key_file, password } => {
+				println!("{}", describe(&load_keys(key_file, password)?));
+				Ok(())
+			},
+			PrincipalCmd::ExportBackup { key_file, out, password } => {
+				let keys = load_keys(key_file, password)?;
+				let backup_password =
+					new_password(&PasswordArgs { password_file: None }, "BLOCKTREE_BACKUP_PASSWORD", "backup")?;
+				eprintln!("[{LOG_TARGET}] deriving the backup key (Argon2id, 256 MiB)...");
+				let file = seal_key_file(&keys, backup_password.as_bytes(), KdfParams::BACKUP)
+					.map_err(|e| e.to_string())?;
+				write_new_file(out, &file)?;
+				println!("backup of principal 0x{} written to {}", hex_of(keys.id().as_bytes()), out.display());
+				Ok(())
+			},
+			PrincipalCmd::ImportBackup { backup, key_file, password } => {
+				let bytes = fs::read(backup)
+					.map_err(|e| format!("cannot read backup {}: {e}", backup.display()))?;
+				let backup_password = read_password(
+					&PasswordArgs { password_file: None },
+					"BLOCKTREE_BACKUP_PASSWORD",
+					"Backup password: ",
+				)?;
+				let keys = open_key_file(&bytes, backup_password.as_bytes())
+					.map_err(|e| format!("{}: {e}", backup.display()))?;
+				let password = new_password(password, "BLOCKTREE_PASSWORD", "key file")?;
+				let file = seal_key_file(&keys, password.as_bytes(), KdfParams::INTERACTIVE)
+					.map_err(|e| e.to_string())?;
+				write_new_file(key_file, &file)?;
+				println!("{}", describe(&keys));
+				Ok(())
+			},
+			PrincipalCmd::IssueCap { key_file, subject, prefix, days, chain_file, out, password } => {
+				let subject = parse_principal_id(subject)?;
+				let prefix = BlockPath::parse(prefix).map_err(|e| format!("--prefix: {e}"))?;
+				let mut chain: Vec<SignedWriteCap> = match chain_file {
+					None => Vec::new(),
+					Some(f) => {
+						let text = fs::read_to_string(f)
+							.map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+						let bytes = sp_core::bytes::from_hex(text.trim())
+							.map_err(|_| format!("{} is not hex", f.display()))?;
+						WriteCapChain::decode(&mut &bytes[..])
+							.map_err(|_| format!("{} is not a write-cap chain", f.display()))?
+							.into_inner()
+					},
+				};
+				if chain.len() >= MAX_CAP_CHAIN as usize {
+					return Err(format!("the chain already has {MAX_CAP_CHAIN} links: it cannot grow"));
+				}
+				let keys = load_keys(key_file, password)?;
+				if chain.is_empty() && prefix.root() != keys.id() {
+					return Err("this principal does not own the tree of --prefix: pass its own \
+					            cap chain with --chain-file"
+						.into());
+				}
+				if let Some(last) = chain.last() {
+					if last.cap.subject != keys.id() {
+						return Err("the chain in --chain-file was not granted to this principal".into());
+					}
+					if !prefix.starts_with(&last.cap.prefix) {
+						return Err(format!(
+							"--prefix lies outside the issuer's own cap ({})",
+							last.cap.prefix
+						));
+					}
+				}
+				let mut nonce = [0u8; 8];
+				getrandom::getrandom(&mut nonce).map_err(|e| format!("no randomness: {e}"))?;
+				let cap = WriteCap {
+					issuer: keys.id(),
+					subject,
+					prefix,
+					expires_at: now_ms().saturating_add(days.saturating_mul(86_400_000)),
+					nonce: u64::from_le_bytes(nonce),
+				};
+				let signature = keys.sign(&cap.signing_payload());
+				chain.push(SignedWriteCap { cap, signature });
+				let chain = WriteCapChain::try_from(chain).map_err(|_| "chain too long".to_string())?;
+				let text = format!("0x{}\n", hex_of(&chain.encode()));
+				match out {
+					Some(path) => write_new_file(path, text.as_bytes())?,
+					None => print!("{text}"),
+				}
+				Ok(())
+			},
+		}
+	}
+}

@@ -8,7 +8,7 @@ use codec::Encode;
 use common::{TempDir, TestNode};
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Era, MultiSignature};
+use sp_runtime::MultiSignature;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -60,22 +60,12 @@ async fn dev_node_authors_and_finalizes_blocks_and_answers_standard_rpc() {
 
 /// A signed transfer whose signature was made by the wrong key.
 fn transfer_with_bad_signature(genesis: sp_core::H256) -> Vec<u8> {
-	use blocktree_runtime::{BalancesCall, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic};
+	use blocktree_runtime::{BalancesCall, RuntimeCall, SignedPayload, UncheckedExtrinsic};
 	let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
 		dest: Sr25519Keyring::Bob.to_account_id().into(),
 		value: 1_000,
 	});
-	let tx_ext: TxExtension = (
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(Era::Immortal),
-		frame_system::CheckNonce::from(0),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::new(false),
-	);
+	let tx_ext = blocktree_runtime::tx_extension(0);
 	let implicit = (
 		(),
 		blocktree_runtime::VERSION.spec_version,

@@ -4,7 +4,7 @@
 use blocktree_runtime::{
 	genesis_config_presets::{self, ENDOWMENT},
 	Balances, BalancesCall, Executive, Header, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeGenesisConfig, SignedPayload, System, TimestampCall, TxExtension,
+	RuntimeGenesisConfig, SignedPayload, System, TimestampCall,
 	UncheckedExtrinsic, SLOT_DURATION,
 };
 use codec::Encode;
@@ -12,7 +12,7 @@ use frame_support::genesis_builder_helper::build_state;
 use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{
-	generic::{Digest, DigestItem, Era},
+	generic::{Digest, DigestItem},
 	traits::Header as _,
 	transaction_validity::{InvalidTransaction, TransactionValidityError},
 	DispatchError, MultiSignature, TokenError,
@@ -81,20 +81,6 @@ fn start_block(number: u32, slot: u64) {
 		.expect("the timestamp inherent dispatches");
 }
 
-fn tx_extension(nonce: u32) -> TxExtension {
-	(
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(Era::Immortal),
-		frame_system::CheckNonce::from(nonce),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::new(false),
-	)
-}
-
 /// A transfer signed by `signer` and claimed to come from `sender`.
 fn signed_transfer(
 	sender: Sr25519Keyring,
@@ -106,7 +92,7 @@ fn signed_transfer(
 		dest: to.to_account_id().into(),
 		value,
 	});
-	let ext = tx_extension(System::account_nonce(sender.to_account_id()));
+	let ext = blocktree_runtime::tx_extension(System::account_nonce(sender.to_account_id()));
 	let payload = SignedPayload::new(call.clone(), ext.clone()).expect("implicit data available");
 	let signature = payload.using_encoded(|p| signer.sign(p));
 	UncheckedExtrinsic::new_signed(

@@ -1,0 +1,200 @@
+//! Benchmarks of every call, for `weights.rs`. Keys are generated and used through the
+//! keystore host functions, as in the node's `benchmark pallet` command.
+
+use super::*;
+use crate::Pallet as Principals;
+use blocktree_primitives::{
+	cap::{SignedWriteCap, WriteCap, WriteCapChain, MAX_CAP_CHAIN},
+	path::BlockPath,
+	principal::{Signature, SigningKey},
+};
+use frame_benchmarking::v2::*;
+use frame_support::traits::{
+	fungible::{Inspect, Mutate},
+	Get,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_core::{crypto::KeyTypeId, sr25519};
+use sp_runtime::traits::Saturating;
+
+const KEY_TYPE: KeyTypeId = KeyTypeId(*b"btpr");
+
+struct Actor<T: Config> {
+	account: T::AccountId,
+	public: sr25519::Public,
+	keys: Principal,
+}
+
+impl<T: Config> Actor<T> {
+	fn id(&self) -> PrincipalId {
+		self.keys.id()
+	}
+
+	fn sign(&self, message: &[u8]) -> Signature {
+		Signature::Sr25519(
+			sp_io::crypto::sr25519_sign(KEY_TYPE, &self.public, message)
+				.expect("the key was generated in the keystore; qed"),
+		)
+	}
+}
+
+/// A funded account with fresh keys in the keystore (not registered).
+fn actor<T: Config>(name: &'static str, index: u32) -> Actor<T>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let account: T::AccountId = frame_benchmarking::account(name, index, 0);
+	let deposits = T::PrincipalDeposit::get()
+		.saturating_add(T::RootDeposit::get())
+		.saturating_add(T::RequestDeposit::get());
+	let funds = deposits.saturating_mul(10u32.into()).saturating_add(T::Currency::minimum_balance());
+	T::Currency::set_balance(&account, funds);
+	let public = sp_io::crypto::sr25519_generate(KEY_TYPE, None);
+	let keys = Principal { signing: SigningKey::Sr25519(public), encryption: [index as u8; 32] };
+	Actor { account, public, keys }
+}
+
+/// A registered actor.
+fn registered<T: Config>(name: &'static str, index: u32) -> Actor<T>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let a = actor::<T>(name, index);
+	let proof = a.sign(&possession_message(&a.account, &a.keys));
+	Principals::<T>::do_register(a.account.clone(), a.keys, proof).expect("fresh actor registers");
+	a
+}
+
+/// A registered actor that claimed its root.
+fn owner<T: Config>() -> Actor<T>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let a = registered::<T>("owner", 0);
+	Principals::<T>::claim_root(RawOrigin::Signed(a.account.clone()).into()).expect("claims");
+	a
+}
+
+fn cap<T: Config>(issuer: &Actor<T>, subject: PrincipalId, prefix: &BlockPath) -> SignedWriteCap {
+	let cap = WriteCap { issuer: issuer.id(), subject, prefix: prefix.clone(), expires_at: u64::MAX, nonce: 0 };
+	let signature = issuer.sign(&cap.signing_payload());
+	SignedWriteCap { cap, signature }
+}
+
+fn photos(owner: &PrincipalId) -> BlockPath {
+	BlockPath::root_of(owner).join("photos").expect("valid path; qed")
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register() {
+		let a = actor::<T>("caller", 1);
+		let proof = a.sign(&possession_message(&a.account, &a.keys));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(a.account.clone()), a.keys, proof);
+		assert!(PrincipalRecords::<T>::contains_key(a.id()));
+	}
+
+	#[benchmark]
+	fn rotate_keys() {
+		let a = registered::<T>("caller", 1);
+		let new = actor::<T>("new", 2);
+		let proof = new.sign(&possession_message(&a.account, &new.keys));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(a.account.clone()), new.keys, proof);
+		assert_eq!(PrincipalRecords::<T>::get(a.id()).map(|r| r.keys), Some(new.keys));
+	}
+
+	#[benchmark]
+	fn claim_root() {
+		let a = registered::<T>("caller", 1);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(a.account.clone()));
+		assert!(Roots::<T>::contains_key(a.id()));
+	}
+
+	#[benchmark]
+	fn revoke_write_cap() {
+		let o = owner::<T>();
+		let c = cap(&o, PrincipalId::repeat_byte(9), &photos(&o.id()));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(o.account.clone()), c.cap.clone());
+		assert!(Revocations::<T>::contains_key(c.cap.id()));
+	}
+
+	#[benchmark]
+	fn request_write_access() {
+		let o = owner::<T>();
+		let r = registered::<T>("requester", 1);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(r.account.clone()), photos(&o.id()));
+		assert_eq!(PendingRequestCount::<T>::get(o.id()), 1);
+	}
+
+	/// `c`: links of the approver's own chain before the new cap.
+	#[benchmark]
+	fn approve_write_request(c: Linear<0, { MAX_CAP_CHAIN - 1 }>) {
+		let o = owner::<T>();
+		let prefix = photos(&o.id());
+		// owner -> d1 -> ... -> dc: the approver is dc (or the owner when c = 0).
+		let mut chain = alloc::vec::Vec::new();
+		let mut approver = o;
+		for i in 0..c {
+			let next = registered::<T>("delegate", 10 + i);
+			chain.push(cap(&approver, next.id(), &prefix));
+			approver = next;
+		}
+		let r = registered::<T>("requester", 1);
+		Principals::<T>::request_write_access(RawOrigin::Signed(r.account.clone()).into(), prefix.clone())
+			.expect("request is accepted");
+		let owner_id = BlockPath::root(&prefix);
+		let new_cap = cap(&approver, r.id(), &prefix);
+		let chain = WriteCapChain::try_from(chain).expect("at most MAX_CAP_CHAIN - 1 links; qed");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(approver.account.clone()), owner_id, 0, new_cap, chain);
+		assert_eq!(PublishedCapCount::<T>::get(r.id()), 1);
+	}
+
+	#[benchmark]
+	fn reject_write_request() {
+		let o = owner::<T>();
+		let r = registered::<T>("requester", 1);
+		Principals::<T>::request_write_access(RawOrigin::Signed(r.account.clone()).into(), photos(&o.id()))
+			.expect("request is accepted");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(o.account.clone()), o.id(), 0);
+		assert_eq!(PendingRequestCount::<T>::get(o.id()), 0);
+	}
+
+	#[benchmark]
+	fn cancel_write_request() {
+		let o = owner::<T>();
+		let r = registered::<T>("requester", 1);
+		Principals::<T>::request_write_access(RawOrigin::Signed(r.account.clone()).into(), photos(&o.id()))
+			.expect("request is accepted");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(r.account.clone()), o.id(), 0);
+		assert_eq!(PendingRequestCount::<T>::get(o.id()), 0);
+	}
+
+	#[benchmark]
+	fn remove_expired_request() {
+		let o = owner::<T>();
+		let r = registered::<T>("requester", 1);
+		Principals::<T>::request_write_access(RawOrigin::Signed(r.account.clone()).into(), photos(&o.id()))
+			.expect("request is accepted");
+		let later: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::RequestLifetime::get())
+			.saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(later);
+		let anyone: T::AccountId = frame_benchmarking::whitelisted_caller();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(anyone), o.id(), 0);
+		assert_eq!(PendingRequestCount::<T>::get(o.id()), 0);
+	}
+
+	impl_benchmark_test_suite!(Principals, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -81,6 +81,18 @@ fn cap<T: Config>(issuer: &Actor<T>, subject: PrincipalId, prefix: &BlockPath) -
 	SignedWriteCap { cap, signature }
 }
 
+/// An owner with a claimed root and a requester whose request 0 for `/owner/photos` is pending.
+fn pending_request<T: Config>() -> (Actor<T>, Actor<T>)
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let o = owner::<T>();
+	let r = registered::<T>("requester", 1);
+	Principals::<T>::request_write_access(RawOrigin::Signed(r.account.clone()).into(), photos(&o.id()))
+		.expect("request is accepted");
+	(o, r)
+}
+
 fn photos(owner: &PrincipalId) -> BlockPath {
 	BlockPath::root_of(owner).join("photos").expect("valid path; qed")
 }
@@ -160,10 +172,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn reject_write_request() {
-		let o = owner::<T>();
-		let r = registered::<T>("requester", 1);
-		Principals::<T>::request_write_access(RawOrigin::Signed(r.account.clone()).into(), photos(&o.id()))
-			.expect("request is accepted");
+		let (o, _requester) = pending_request::<T>();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(o.account.clone()), o.id(), 0);
 		assert_eq!(PendingRequestCount::<T>::get(o.id()), 0);
@@ -171,10 +180,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn cancel_write_request() {
-		let o = owner::<T>();
-		let r = registered::<T>("requester", 1);
-		Principals::<T>::request_write_access(RawOrigin::Signed(r.account.clone()).into(), photos(&o.id()))
-			.expect("request is accepted");
+		let (o, r) = pending_request::<T>();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(r.account.clone()), o.id(), 0);
 		assert_eq!(PendingRequestCount::<T>::get(o.id()), 0);
@@ -182,10 +188,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn remove_expired_request() {
-		let o = owner::<T>();
-		let r = registered::<T>("requester", 1);
-		Principals::<T>::request_write_access(RawOrigin::Signed(r.account.clone()).into(), photos(&o.id()))
-			.expect("request is accepted");
+		let (o, _requester) = pending_request::<T>();
 		let later: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number()
 			.saturating_add(T::RequestLifetime::get())
 			.saturating_add(1u32.into());

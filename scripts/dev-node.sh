@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 echo "[dev-node] building blocktree-node (a cold build takes ~25 min on 2 cores)"
-cargo build -p blocktree-node
+# Same package and feature selection as scripts/test.sh (workspace, with test targets), so the
+# two commands share one build instead of rebuilding each other's artifacts.
+cargo build --workspace --bins --tests
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 if [ "$#" -eq 0 ]; then set -- --tmp; fi
 exec "$target_dir/debug/blocktree-node" --dev --rpc-cors all "$@"

@@ -20,10 +20,38 @@ async fn dev_node(label: &str, dir: &TempDir) -> TestNode {
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_node_authors_and_finalizes_blocks_and_answers_standard_rpc() {
 	let dir = TempDir::new("dev-rpc");
-	let mut node = dev_node("dev", &dir).await;
+	let base = dir.path().join("base");
+	let prometheus = common::free_port().to_string();
+	let mut node = TestNode::start(
+		"dev",
+		dir.path(),
+		&["--dev", "--base-path", base.to_str().unwrap(), "--prometheus-port", &prometheus],
+	)
+	.await;
 
 	let (finalized, _) = node.wait_finalized(2, TIMEOUT).await;
 	assert!(finalized >= 2);
+
+	// Prometheus metrics catch up with the finalized height RPC reports (the node refreshes
+	// them every few seconds).
+	let port: u16 = prometheus.parse().unwrap();
+	let finalized_in_metrics = || -> Option<u64> {
+		let metrics = common::http_get(port, "/metrics").ok()?;
+		metrics
+			.lines()
+			.find(|l| l.starts_with("substrate_block_height{status=\"finalized\""))
+			.and_then(|l| l.rsplit(' ').next())
+			.and_then(|n| n.parse::<u64>().ok())
+	};
+	let start = std::time::Instant::now();
+	while finalized_in_metrics().unwrap_or(0) < finalized {
+		assert!(
+			start.elapsed() < Duration::from_secs(30),
+			"metrics report finalized {:?}, RPC reported {finalized}",
+			finalized_in_metrics()
+		);
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
 	assert!(node.log_contains("Blocktree node"), "the node logs its own start line");
 
 	let health = node.rpc("system_health", vec![]).await.expect("system_health answers");

@@ -104,14 +104,17 @@ impl TestNode {
 			.append(true)
 			.open(&self.log_path)
 			.expect("log file is writable");
-		let child = Command::new(NODE_BIN)
-			.args(&self.args)
+		let mut command = Command::new(NODE_BIN);
+		command.args(&self.args);
+		if !self.args.iter().any(|a| a == "--prometheus-port") {
+			command.arg("--no-prometheus");
+		}
+		let child = command
 			.args([
 				"--rpc-port",
 				&self.rpc_port.to_string(),
 				"--port",
 				&self.p2p_port.to_string(),
-				"--no-prometheus",
 				"--no-telemetry",
 				"--no-mdns",
 				"--name",
@@ -277,6 +280,17 @@ impl Drop for TestNode {
 		}
 		self.kill();
 	}
+}
+
+/// The body of `GET http://127.0.0.1:<port><path>` (HTTP/1.0, for the Prometheus endpoint).
+pub fn http_get(port: u16, path: &str) -> std::io::Result<String> {
+	use std::io::{Read, Write};
+	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+	stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+	write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+	let mut response = String::new();
+	stream.read_to_string(&mut response)?;
+	Ok(response.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default())
 }
 
 /// Parses a JSON-RPC hex quantity ("0x1a") or plain number.

@@ -178,19 +178,20 @@ fn now_ms() -> u64 {
 fn describe(keys: &PrincipalKeys) -> String {
 	let p = keys.principal();
 	let signing = match p.signing {
-		SigningKey::Sr25519(k) => format!("sr25519 0x{}", hex_of(k.as_ref())),
-		SigningKey::Ed25519(k) => format!("ed25519 0x{}", hex_of(k.as_ref())),
+		SigningKey::Sr25519(k) => format!("sr25519 {}", hex_of(k.as_ref())),
+		SigningKey::Ed25519(k) => format!("ed25519 {}", hex_of(k.as_ref())),
 	};
 	format!(
-		"principal: 0x{}\nsigning key: {signing}\nencryption key (x25519): 0x{}\nroot: {}",
+		"principal: {}\nsigning key: {signing}\nencryption key (x25519): {}\nroot: {}",
 		hex_of(keys.id().as_bytes()),
 		hex_of(&p.encryption),
 		BlockPath::root_of(&keys.id()),
 	)
 }
 
+/// `0x`-prefixed hex of every byte.
 fn hex_of(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
+	sp_core::bytes::to_hex(bytes, false)
 }
 
 impl PrincipalCmd {
@@ -226,7 +227,7 @@ impl PrincipalCmd {
 				let file = seal_key_file(&keys, backup_password.as_bytes(), KdfParams::BACKUP)
 					.map_err(|e| e.to_string())?;
 				write_new_file(out, &file)?;
-				println!("backup of principal 0x{} written to {}", hex_of(keys.id().as_bytes()), out.display());
+				println!("backup of principal {} written to {}", hex_of(keys.id().as_bytes()), out.display());
 				Ok(())
 			},
 			PrincipalCmd::ImportBackup { backup, key_file, password } => {
@@ -293,7 +294,7 @@ impl PrincipalCmd {
 				let signature = keys.sign(&cap.signing_payload());
 				chain.push(SignedWriteCap { cap, signature });
 				let chain = WriteCapChain::try_from(chain).map_err(|_| "chain too long".to_string())?;
-				let text = format!("0x{}\n", hex_of(&chain.encode()));
+				let text = format!("{}\n", hex_of(&chain.encode()));
 				match out {
 					Some(path) => write_new_file(path, text.as_bytes())?,
 					None => print!("{text}"),

@@ -31,16 +31,16 @@ impl BlockKeyCache {
 		}
 	}
 
-	/// The key of `block`, computing and caching it with `unwrap` on a miss.
+	/// The key of `block`, computing and caching it with `unwrap_key` on a miss.
 	pub fn get_or_unwrap<E>(
 		&self,
 		block: BlockId,
-		unwrap: impl FnOnce() -> Result<BlockKey, E>,
+		unwrap_key: impl FnOnce() -> Result<BlockKey, E>,
 	) -> Result<BlockKey, E> {
 		if let Some(key) = self.get(&block) {
 			return Ok(key);
 		}
-		let key = unwrap()?;
+		let key = unwrap_key()?;
 		self.insert(block, key.clone());
 		Ok(key)
 	}

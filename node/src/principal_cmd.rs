@@ -20,6 +20,11 @@ use blocktree_primitives::{
 };
 use codec::{Decode, Encode};
 
+use crate::{
+	chain_client::ChainClient,
+	principal_chain::{self, block_on},
+};
+
 /// Log target of these commands.
 const LOG_TARGET: &str = "blocktree::principal";
 
@@ -40,7 +45,19 @@ pub struct PasswordArgs {
 	pub password_file: Option<PathBuf>,
 }
 
-/// Principal key management.
+/// Which node to talk to and which account signs and pays.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChainArgs {
+	/// The node's JSON-RPC WebSocket address.
+	#[arg(long, default_value = crate::chain_client::DEFAULT_RPC_URL)]
+	pub rpc_url: String,
+	/// The account that signs and pays: a secret URI such as `//Alice` on a dev chain, or a
+	/// mnemonic; else the `BLOCKTREE_SIGNER` environment variable.
+	#[arg(long)]
+	pub signer: Option<String>,
+}
+
+/// Principal key management and the principal's life on chain.
 #[derive(Debug, clap::Subcommand)]
 pub enum PrincipalCmd {
 	/// Create a new principal (a root key) and store it in an encrypted key file.
@@ -107,6 +124,85 @@ pub enum PrincipalCmd {
 		out: Option<PathBuf>,
 		#[command(flatten)]
 		password: PasswordArgs,
+	},
+	/// Register the principal of a key file on chain, controlled by the signing account (holds
+	/// the principal deposit).
+	Register {
+		#[arg(long)]
+		key_file: PathBuf,
+		#[command(flatten)]
+		password: PasswordArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Claim the tree of the signer's principal (holds the root deposit).
+	ClaimRoot {
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Ask a tree's owner for write access below `prefix`; prints the request id.
+	Request {
+		/// The subtree, e.g. `/<root id>/photos`.
+		#[arg(long)]
+		prefix: String,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// List the pending write requests for a tree.
+	Requests {
+		/// The tree's owner (64 hex digits).
+		#[arg(long)]
+		owner: String,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Approve a pending request: issue the cap with the key file and publish it on chain.
+	/// Prints the requester's new cap chain (hex SCALE) for it to write with.
+	Approve {
+		#[arg(long)]
+		key_file: PathBuf,
+		/// The tree's owner; default: the key file's principal.
+		#[arg(long)]
+		owner: Option<String>,
+		/// The request id (from `requests`).
+		#[arg(long)]
+		request: u64,
+		/// Lifetime of the cap in days.
+		#[arg(long, default_value_t = 30)]
+		days: u64,
+		/// The approver's own cap chain when it does not own the tree.
+		#[arg(long)]
+		chain_file: Option<PathBuf>,
+		/// Write the new chain here instead of stdout.
+		#[arg(long)]
+		out: Option<PathBuf>,
+		#[command(flatten)]
+		password: PasswordArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Reject a pending request to the signer's tree (the requester's deposit is returned).
+	Reject {
+		/// The tree's owner (64 hex digits).
+		#[arg(long)]
+		owner: String,
+		#[arg(long)]
+		request: u64,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Ask the chain whether `writer` may write `path` with the cap chain in `chain_file`
+	/// (none: only the tree's owner may). Exits non-zero with the broken rule if not.
+	MayWrite {
+		/// The writing principal (64 hex digits).
+		#[arg(long)]
+		writer: String,
+		#[arg(long)]
+		path: String,
+		#[arg(long)]
+		chain_file: Option<PathBuf>,
+		#[command(flatten)]
+		chain: ChainArgs,
 	},
 }
 
@@ -194,6 +290,68 @@ fn hex_of(bytes: &[u8]) -> String {
 	sp_core::bytes::to_hex(bytes, false)
 }
 
+/// Reads a cap chain written by `issue-cap` or `approve` (hex SCALE); none means empty.
+fn read_chain_file(path: Option<&Path>) -> Result<WriteCapChain, String> {
+	let Some(f) = path else { return Ok(WriteCapChain::default()) };
+	let text = fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+	let bytes =
+		sp_core::bytes::from_hex(text.trim()).map_err(|_| format!("{} is not hex", f.display()))?;
+	WriteCapChain::decode(&mut &bytes[..])
+		.map_err(|_| format!("{} is not a write-cap chain", f.display()))
+}
+
+/// Writes a cap chain as hex SCALE to `out` (a new file) or stdout.
+fn emit_chain(chain: Vec<SignedWriteCap>, out: Option<&Path>) -> Result<(), String> {
+	let chain = WriteCapChain::try_from(chain).map_err(|_| "chain too long".to_string())?;
+	let text = format!("{}\n", hex_of(&chain.encode()));
+	match out {
+		Some(path) => write_new_file(path, text.as_bytes()),
+		None => {
+			print!("{text}");
+			Ok(())
+		},
+	}
+}
+
+/// Signs a cap letting `subject` write below `prefix` for `days`, on the strength of the
+/// issuer's own `chain` (empty when the issuer owns the tree). Returns the cap and the chain it
+/// extends, after checking locally what the chain would check.
+fn issue_cap(
+	keys: &PrincipalKeys,
+	subject: PrincipalId,
+	prefix: BlockPath,
+	days: u64,
+	chain: WriteCapChain,
+) -> Result<(SignedWriteCap, WriteCapChain), String> {
+	if chain.len() >= MAX_CAP_CHAIN as usize {
+		return Err(format!("the chain already has {MAX_CAP_CHAIN} links: it cannot grow"));
+	}
+	if chain.is_empty() && prefix.root() != keys.id() {
+		return Err("this principal does not own the tree of the prefix: pass its own cap chain \
+		            with --chain-file"
+			.into());
+	}
+	if let Some(last) = chain.last() {
+		if last.cap.subject != keys.id() {
+			return Err("the chain in --chain-file was not granted to this principal".into());
+		}
+		if !prefix.starts_with(&last.cap.prefix) {
+			return Err(format!("the prefix lies outside the issuer's own cap ({})", last.cap.prefix));
+		}
+	}
+	let mut nonce = [0u8; 8];
+	getrandom::getrandom(&mut nonce).map_err(|e| format!("no randomness: {e}"))?;
+	let cap = WriteCap {
+		issuer: keys.id(),
+		subject,
+		prefix,
+		expires_at: now_ms().saturating_add(days.saturating_mul(86_400_000)),
+		nonce: u64::from_le_bytes(nonce),
+	};
+	let signature = keys.sign(&cap.signing_payload());
+	Ok((SignedWriteCap { cap, signature }, chain))
+}
+
 impl PrincipalCmd {
 	/// Runs the command; errors say what to do next.
 	pub fn run(&self) -> Result<(), String> {
@@ -250,56 +408,95 @@ impl PrincipalCmd {
 			PrincipalCmd::IssueCap { key_file, subject, prefix, days, chain_file, out, password } => {
 				let subject = parse_principal_id(subject)?;
 				let prefix = BlockPath::parse(prefix).map_err(|e| format!("--prefix: {e}"))?;
-				let mut chain: Vec<SignedWriteCap> = match chain_file {
-					None => Vec::new(),
-					Some(f) => {
-						let text = fs::read_to_string(f)
-							.map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-						let bytes = sp_core::bytes::from_hex(text.trim())
-							.map_err(|_| format!("{} is not hex", f.display()))?;
-						WriteCapChain::decode(&mut &bytes[..])
-							.map_err(|_| format!("{} is not a write-cap chain", f.display()))?
-							.into_inner()
-					},
-				};
-				if chain.len() >= MAX_CAP_CHAIN as usize {
-					return Err(format!("the chain already has {MAX_CAP_CHAIN} links: it cannot grow"));
-				}
+				let chain = read_chain_file(chain_file.as_deref())?;
 				let keys = load_keys(key_file, password)?;
-				if chain.is_empty() && prefix.root() != keys.id() {
-					return Err("this principal does not own the tree of --prefix: pass its own \
-					            cap chain with --chain-file"
-						.into());
-				}
-				if let Some(last) = chain.last() {
-					if last.cap.subject != keys.id() {
-						return Err("the chain in --chain-file was not granted to this principal".into());
-					}
-					if !prefix.starts_with(&last.cap.prefix) {
-						return Err(format!(
-							"--prefix lies outside the issuer's own cap ({})",
-							last.cap.prefix
-						));
-					}
-				}
-				let mut nonce = [0u8; 8];
-				getrandom::getrandom(&mut nonce).map_err(|e| format!("no randomness: {e}"))?;
-				let cap = WriteCap {
-					issuer: keys.id(),
-					subject,
-					prefix,
-					expires_at: now_ms().saturating_add(days.saturating_mul(86_400_000)),
-					nonce: u64::from_le_bytes(nonce),
+				let (cap, chain) = issue_cap(&keys, subject, prefix, *days, chain)?;
+				let mut full = chain.into_inner();
+				full.push(cap);
+				emit_chain(full, out.as_deref())
+			},
+			PrincipalCmd::Register { key_file, password, chain } => {
+				let signer = principal_chain::signer(&chain.signer)?;
+				let keys = load_keys(key_file, password)?;
+				block_on(async {
+					let client = ChainClient::connect(&chain.rpc_url).await?;
+					principal_chain::register(&client, &signer, &keys).await
+				})
+				.map(|done| println!("{done}"))
+			},
+			PrincipalCmd::ClaimRoot { chain } => {
+				let signer = principal_chain::signer(&chain.signer)?;
+				block_on(async {
+					let client = ChainClient::connect(&chain.rpc_url).await?;
+					principal_chain::claim_root(&client, &signer).await
+				})
+				.map(|done| println!("{done}"))
+			},
+			PrincipalCmd::Request { prefix, chain } => {
+				let prefix = BlockPath::parse(prefix).map_err(|e| format!("--prefix: {e}"))?;
+				let signer = principal_chain::signer(&chain.signer)?;
+				block_on(async {
+					let client = ChainClient::connect(&chain.rpc_url).await?;
+					principal_chain::request(&client, &signer, prefix).await
+				})
+				.map(|id| println!("request {id}"))
+			},
+			PrincipalCmd::Requests { owner, chain } => {
+				let owner = parse_principal_id(owner)?;
+				block_on(async {
+					let client = ChainClient::connect(&chain.rpc_url).await?;
+					principal_chain::pending(&client, owner).await
+				})
+				.map(|pending| print!("{}", principal_chain::describe_pending(&pending)))
+			},
+			PrincipalCmd::Approve { key_file, owner, request, days, chain_file, out, password, chain } => {
+				let signer = principal_chain::signer(&chain.signer)?;
+				let issuer_chain = read_chain_file(chain_file.as_deref())?;
+				let keys = load_keys(key_file, password)?;
+				let owner = match owner {
+					Some(owner) => parse_principal_id(owner)?,
+					None => keys.id(),
 				};
-				let signature = keys.sign(&cap.signing_payload());
-				chain.push(SignedWriteCap { cap, signature });
-				let chain = WriteCapChain::try_from(chain).map_err(|_| "chain too long".to_string())?;
-				let text = format!("{}\n", hex_of(&chain.encode()));
-				match out {
-					Some(path) => write_new_file(path, text.as_bytes())?,
-					None => print!("{text}"),
+				let full = block_on(async {
+					let client = ChainClient::connect(&chain.rpc_url).await?;
+					let pending = principal_chain::pending(&client, owner).await?;
+					let (_, wanted) = pending.into_iter().find(|(id, _)| id == request).ok_or_else(|| {
+						format!("no pending request {request} for this tree: list them with `principal requests`")
+					})?;
+					let (cap, issuer_chain) = issue_cap(&keys, wanted.requester, wanted.prefix, *days, issuer_chain)?;
+					let done = principal_chain::approve(&client, &signer, owner, *request, cap.clone(), issuer_chain.clone()).await?;
+					eprintln!("[{LOG_TARGET}] {done}");
+					let mut full = issuer_chain.into_inner();
+					full.push(cap);
+					Ok(full)
+				})?;
+				emit_chain(full, out.as_deref())
+			},
+			PrincipalCmd::Reject { owner, request, chain } => {
+				let owner = parse_principal_id(owner)?;
+				let signer = principal_chain::signer(&chain.signer)?;
+				block_on(async {
+					let client = ChainClient::connect(&chain.rpc_url).await?;
+					principal_chain::reject(&client, &signer, owner, *request).await
+				})
+				.map(|done| println!("{done}"))
+			},
+			PrincipalCmd::MayWrite { writer, path, chain_file, chain } => {
+				let writer = parse_principal_id(writer)?;
+				let path = BlockPath::parse(path).map_err(|e| format!("--path: {e}"))?;
+				let caps = WriteCapChain::try_from(read_chain_file(chain_file.as_deref())?.into_inner())
+					.map_err(|_| "chain too long".to_string())?;
+				let verdict = block_on(async {
+					let client = ChainClient::connect(&chain.rpc_url).await?;
+					principal_chain::may_write(&client, writer, path.clone(), caps).await
+				})?;
+				match verdict {
+					Ok(()) => {
+						println!("allowed: {} may write {path}", hex_of(writer.as_bytes()));
+						Ok(())
+					},
+					Err(rule) => Err(format!("not allowed to write {path}: {rule:?}")),
 				}
-				Ok(())
 			},
 		}
 	}

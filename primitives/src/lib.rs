@@ -8,6 +8,8 @@
 //! - [`cap`]: write capabilities and the chain check the runtime and clients share;
 //! - [`block`]: the block format (signed header, encrypted sectors);
 //! - [`merkle`]: per-sector integrity proofs against the signed root;
+//! - [`storage`]: the storage market's identifiers, proof-of-storage chunks and the contract
+//!   ledger interface the fragment index uses;
 //! - `crypto` (feature `client`): sealing and opening blocks, read caps, principal keys and
 //!   the block key cache, for clients and the node; never compiled into the runtime.
 
@@ -22,6 +24,7 @@ pub mod crypto;
 pub mod merkle;
 pub mod path;
 pub mod principal;
+pub mod storage;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},

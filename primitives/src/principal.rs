@@ -66,3 +66,15 @@ impl Principal {
 		H256(sp_crypto_hashing::blake2_256(&(PRINCIPAL_ID_DOMAIN, self).encode()))
 	}
 }
+
+/// Which principal an account acts for: how other pallets learn it from the principals pallet.
+pub trait PrincipalOf<AccountId> {
+	/// The principal `who` controls, if any.
+	fn principal_of(who: &AccountId) -> Option<PrincipalId>;
+}
+
+impl<AccountId> PrincipalOf<AccountId> for () {
+	fn principal_of(_: &AccountId) -> Option<PrincipalId> {
+		None
+	}
+}

@@ -1,6 +1,11 @@
 //! The runtime APIs: what the node, wallets and explorers may ask the runtime.
 
 use alloc::vec::Vec;
+use blocktree_primitives::{
+	cap::{verify_write_access, CapError, WriteCapChain},
+	path::BlockPath,
+	principal::{Principal, PrincipalId},
+};
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
 	weights::Weight,
@@ -18,8 +23,8 @@ use sp_session::OpaqueGeneratedSessionKeys;
 use sp_version::RuntimeVersion;
 
 use super::{
-	genesis_config_presets, AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt,
-	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
+	genesis_config_presets, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
+	InherentDataExt, Nonce, Principals, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
 	VERSION,
 };
 
@@ -200,6 +205,23 @@ impl_runtime_apis! {
 
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_principals::runtime_api::PrincipalsApi<Block, AccountId, BlockNumber, Balance> for Runtime {
+		fn principal(id: PrincipalId) -> Option<Principal> {
+			pallet_principals::PrincipalRecords::<Runtime>::get(id).map(|record| record.keys)
+		}
+
+		fn may_write(writer: PrincipalId, path: BlockPath, chain: WriteCapChain) -> Result<(), CapError> {
+			let context = pallet_principals::OnChainCapContext::<Runtime>(core::marker::PhantomData);
+			verify_write_access(&writer, &path, &chain, &context)
+		}
+
+		fn pending_requests(
+			owner: PrincipalId,
+		) -> Vec<(u64, pallet_principals::WriteRequest<AccountId, BlockNumber, Balance>)> {
+			Principals::pending_requests(owner)
 		}
 	}
 

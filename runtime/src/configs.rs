@@ -19,9 +19,12 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
+	System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
 };
-use blocktree_primitives::{currency::MICRO_UNIT, SS58_PREFIX};
+use blocktree_primitives::{
+	currency::{MICRO_UNIT, MILLI_UNIT, UNIT},
+	SS58_PREFIX,
+};
 
 /// Share of a block's weight and length that normal (non-operational) extrinsics may fill.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
@@ -127,4 +130,28 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Held while a principal is registered: 1 BKT.
+	pub const PrincipalDeposit: Balance = UNIT;
+	/// Held while a root (a whole tree) is claimed: 10 BKT.
+	pub const RootDeposit: Balance = 10 * UNIT;
+	/// Held while a write request waits for an answer: 0.1 BKT.
+	pub const RequestDeposit: Balance = 100 * MILLI_UNIT;
+}
+
+impl pallet_principals::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type UnixTime = Timestamp;
+	type PrincipalDeposit = PrincipalDeposit;
+	type RootDeposit = RootDeposit;
+	type RequestDeposit = RequestDeposit;
+	/// A week.
+	type RequestLifetime = ConstU32<{ 7 * DAYS }>;
+	type MaxPendingRequests = ConstU32<64>;
+	type MaxPublishedCaps = ConstU32<32>;
+	type WeightInfo = pallet_principals::weights::SubstrateWeight<Runtime>;
 }

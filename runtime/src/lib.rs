@@ -40,6 +40,7 @@ pub use blocktree_primitives::{
 };
 pub use frame_system::Call as SystemCall;
 pub use pallet_balances::Call as BalancesCall;
+pub use pallet_principals::Call as PrincipalsCall;
 pub use pallet_timestamp::Call as TimestampCall;
 
 /// Types the node needs without knowing the runtime's call and extrinsic formats: it handles
@@ -191,4 +192,7 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	#[runtime::pallet_index(7)]
+	pub type Principals = pallet_principals;
 }

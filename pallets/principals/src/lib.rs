@@ -689,6 +689,12 @@ pub mod pallet {
 		}
 	}
 
+	impl<T: Config> blocktree_primitives::principal::PrincipalOf<T::AccountId> for Pallet<T> {
+		fn principal_of(who: &T::AccountId) -> Option<PrincipalId> {
+			ControlledPrincipal::<T>::get(who)
+		}
+	}
+
 	/// The chain's view for cap checks: registered keys, revocations, the timestamp.
 	pub struct OnChainCapContext<T>(pub PhantomData<T>);
 

@@ -1,0 +1,228 @@
+//! A small JSON-RPC client for the node's own command-line tools: signs a runtime call with an
+//! account key, submits it over WebSocket, waits until it is in a block and reports what it
+//! did (its events) or why it failed (the pallet error by name). It also calls runtime APIs
+//! (`state_call`). Built from the runtime's own types, so it always encodes what this node's
+//! runtime expects.
+
+use std::time::Duration;
+
+use blocktree_runtime::{
+	tx_extension, Hash, Runtime, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload,
+	UncheckedExtrinsic,
+};
+use codec::{Decode, Encode};
+use frame_system::{EventRecord, Phase};
+use jsonrpsee::{
+	core::client::{ClientT, SubscriptionClientT},
+	rpc_params,
+	ws_client::{WsClient, WsClientBuilder},
+};
+use serde_json::Value;
+use sp_core::{crypto::Ss58Codec, sr25519, Pair};
+use sp_runtime::{
+	traits::IdentifyAccount, AccountId32, DispatchError, MultiSignature, MultiSigner,
+};
+
+/// How long to wait for a submitted transaction to reach a block.
+const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Where the node listens unless told otherwise.
+pub const DEFAULT_RPC_URL: &str = "ws://127.0.0.1:9944";
+
+/// A connection to a node, with what signing needs (genesis hash and runtime versions).
+pub struct ChainClient {
+	url: String,
+	rpc: WsClient,
+	genesis: Hash,
+	spec_version: u32,
+	transaction_version: u32,
+}
+
+/// A transaction that made it into a block and succeeded.
+pub struct Included {
+	/// The block it is in.
+	pub block: Hash,
+	/// Its events (without the system's success event).
+	pub events: Vec<RuntimeEvent>,
+}
+
+/// Parses an account key: a secret URI such as `//Alice`, a 12/24-word phrase or a 0x seed.
+pub fn signer_from_suri(suri: &str) -> Result<sr25519::Pair, String> {
+	sr25519::Pair::from_string(suri, None)
+		.map_err(|e| format!("--signer is not a valid secret URI ({e:?}): try //Alice on a dev chain"))
+}
+
+/// The account id of `pair`.
+pub fn account_of(pair: &sr25519::Pair) -> AccountId32 {
+	MultiSigner::from(pair.public()).into_account()
+}
+
+fn hex_decode(value: &Value, what: &str) -> Result<Vec<u8>, String> {
+	let text = value.as_str().ok_or_else(|| format!("the node sent no {what}"))?;
+	sp_core::bytes::from_hex(text).map_err(|_| format!("the node sent a malformed {what}"))
+}
+
+impl ChainClient {
+	/// Connects to the node at `url` (ws:// or wss://).
+	pub async fn connect(url: &str) -> Result<Self, String> {
+		let rpc = WsClientBuilder::default()
+			.request_timeout(INCLUSION_TIMEOUT)
+			.build(url)
+			.await
+			.map_err(|e| {
+				format!("cannot reach a node at {url} ({e}): start one or pass --rpc-url")
+			})?;
+		let rpc_error = |e: jsonrpsee::core::ClientError| format!("{url}: {e}");
+		let genesis: Value =
+			rpc.request("chain_getBlockHash", rpc_params![0]).await.map_err(rpc_error)?;
+		let genesis = Hash::from_slice(&hex_decode(&genesis, "genesis hash")?);
+		let version: Value =
+			rpc.request("state_getRuntimeVersion", rpc_params![]).await.map_err(rpc_error)?;
+		let number = |field: &str| {
+			version[field].as_u64().map(|v| v as u32).ok_or_else(|| {
+				format!("{url} reported no {field}: is this a Blocktree node?")
+			})
+		};
+		let spec_version = number("specVersion")?;
+		let transaction_version = number("transactionVersion")?;
+		if version["specName"].as_str() != Some("blocktree") {
+			return Err(format!("{url} runs '{}', not a Blocktree runtime", version["specName"]));
+		}
+		Ok(Self { url: url.to_string(), rpc, genesis, spec_version, transaction_version })
+	}
+
+	fn rpc_error(&self, e: jsonrpsee::core::ClientError) -> String {
+		format!("{}: {e}", self.url)
+	}
+
+	/// Calls runtime API `method` (e.g. `PrincipalsApi_principal`) with SCALE-encoded `args` at
+	/// the best block and decodes the answer.
+	pub async fn runtime_call<R: Decode>(&self, method: &str, args: impl Encode) -> Result<R, String> {
+		let data = sp_core::bytes::to_hex(&args.encode(), false);
+		let answer: Value = self
+			.rpc
+			.request("state_call", rpc_params![method, data])
+			.await
+			.map_err(|e| self.rpc_error(e))?;
+		let bytes = hex_decode(&answer, "runtime API answer")?;
+		R::decode(&mut &bytes[..]).map_err(|e| format!("cannot decode the answer of {method}: {e}"))
+	}
+
+	/// Signs `call` with `signer`, submits it and waits until it is in a block. Fails with the
+	/// pool's reason if the transaction is invalid, or with the dispatch error (pallet and
+	/// error name) if it ran and failed.
+	pub async fn submit(&self, signer: &sr25519::Pair, call: RuntimeCall) -> Result<Included, String> {
+		let account = account_of(signer);
+		let address = account.to_ss58check();
+		let nonce: u32 = self
+			.rpc
+			.request("system_accountNextIndex", rpc_params![address.clone()])
+			.await
+			.map_err(|e| self.rpc_error(e))?;
+		let extension = tx_extension(nonce);
+		let implicit = (
+			(),
+			self.spec_version,
+			self.transaction_version,
+			self.genesis,
+			self.genesis,
+			(),
+			(),
+			(),
+			None,
+		);
+		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+		let extrinsic = UncheckedExtrinsic::new_signed(
+			call,
+			account.into(),
+			MultiSignature::Sr25519(signature),
+			extension,
+		);
+		let hex = sp_core::bytes::to_hex(&extrinsic.encode(), false);
+
+		let mut watch = self
+			.rpc
+			.subscribe::<Value, _>(
+				"author_submitAndWatchExtrinsic",
+				rpc_params![hex.clone()],
+				"author_unwatchExtrinsic",
+			)
+			.await
+			.map_err(|e| format!("the node refused the transaction from {address}: {e}"))?;
+		let block = tokio::time::timeout(INCLUSION_TIMEOUT, async {
+			while let Some(status) = watch.next().await {
+				let status = status.map_err(|e| self.rpc_error(e))?;
+				if let Some(hash) = status.get("inBlock").or_else(|| status.get("finalized")) {
+					return Ok(Hash::from_slice(&hex_decode(hash, "block hash")?));
+				}
+				match status.as_str() {
+					Some("invalid") => return Err("the transaction became invalid".to_string()),
+					Some("dropped") => return Err("the pool dropped the transaction".to_string()),
+					Some("usurped") => {
+						return Err("another transaction with the same nonce replaced it".to_string())
+					},
+					_ => {},
+				}
+			}
+			Err("the node closed the subscription before inclusion".to_string())
+		})
+		.await
+		.map_err(|_| format!("not in a block after {}s: is the node authoring?", INCLUSION_TIMEOUT.as_secs()))??;
+
+		let index = self.extrinsic_index(block, &hex).await?;
+		let events = self.events_of(block, index).await?;
+		let mut own = Vec::new();
+		for event in events {
+			match event {
+				RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) => {
+					return Err(describe_dispatch_error(dispatch_error))
+				},
+				RuntimeEvent::System(frame_system::Event::ExtrinsicSuccess { .. }) => {},
+				other => own.push(other),
+			}
+		}
+		Ok(Included { block, events: own })
+	}
+
+	async fn extrinsic_index(&self, block: Hash, hex: &str) -> Result<u32, String> {
+		let body: Value = self
+			.rpc
+			.request("chain_getBlock", rpc_params![block])
+			.await
+			.map_err(|e| self.rpc_error(e))?;
+		let extrinsics = body["block"]["extrinsics"]
+			.as_array()
+			.ok_or_else(|| "the node sent a block without extrinsics".to_string())?;
+		extrinsics
+			.iter()
+			.position(|x| x.as_str() == Some(hex))
+			.map(|i| i as u32)
+			.ok_or_else(|| format!("the transaction is not in block {block:?}"))
+	}
+
+	async fn events_of(&self, block: Hash, index: u32) -> Result<Vec<RuntimeEvent>, String> {
+		let key = frame_system::Events::<Runtime>::hashed_key();
+		let raw: Value = self
+			.rpc
+			.request("state_getStorage", rpc_params![sp_core::bytes::to_hex(&key, false), block])
+			.await
+			.map_err(|e| self.rpc_error(e))?;
+		let bytes = hex_decode(&raw, "event list")?;
+		let records = Vec::<EventRecord<RuntimeEvent, Hash>>::decode(&mut &bytes[..])
+			.map_err(|e| format!("cannot decode the block's events ({e}): node and tool differ?"))?;
+		Ok(records
+			.into_iter()
+			.filter(|r| r.phase == Phase::ApplyExtrinsic(index))
+			.map(|r| r.event)
+			.collect())
+	}
+}
+
+/// `Principals::RootAlreadyClaimed`, or the error's kind when it is not a pallet's.
+pub fn describe_dispatch_error(error: DispatchError) -> String {
+	match RuntimeError::from_dispatch_error(error) {
+		Some(runtime_error) => format!("the chain refused it: {runtime_error:?}"),
+		None => format!("the chain refused it: {error:?}"),
+	}
+}

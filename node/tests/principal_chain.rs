@@ -1,0 +1,166 @@
+//! The principals pallet end to end, driven by the real binary's `principal` subcommands against
+//! a real `--dev` node: Alice registers and claims her tree, Bob registers and asks for write
+//! access to `/<alice>/photos`, Alice lists and approves it, and the chain then lets Bob write
+//! below the prefix (and nowhere else); a second request is rejected; refused transactions
+//! report the pallet error by name.
+
+mod common;
+
+use std::{
+	path::Path,
+	process::{Command, Output},
+};
+
+use common::{TempDir, TestNode, NODE_BIN};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Runs `principal <args>` as a separate process (as a user would), off the async runtime.
+async fn principal(args: Vec<String>) -> Output {
+	tokio::task::spawn_blocking(move || {
+		Command::new(NODE_BIN)
+			.arg("principal")
+			.args(&args)
+			.env("BLOCKTREE_PASSWORD", PASSWORD)
+			.env_remove("BLOCKTREE_SIGNER")
+			.output()
+			.expect("node binary runs")
+	})
+	.await
+	.expect("the command thread finishes")
+}
+
+fn out(o: &Output) -> String {
+	String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+	String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+	list.iter().map(|s| s.to_string()).collect()
+}
+
+/// Creates a key file and returns the principal id (0x + 64 hex digits).
+async fn create_key(file: &Path) -> String {
+	let created = principal(args(&["create", "--key-file", file.to_str().unwrap()])).await;
+	assert!(created.status.success(), "create: {}", err(&created));
+	out(&created)
+		.lines()
+		.find_map(|l| l.strip_prefix("principal: "))
+		.expect("create prints the id")
+		.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn register_claim_request_approve_reject_and_check_write_access() {
+	let dir = TempDir::new("principal-chain");
+	let base = dir.path().join("base");
+	let mut node =
+		TestNode::start("dev", dir.path(), &["--dev", "--base-path", base.to_str().unwrap()]).await;
+	node.wait_best(1, std::time::Duration::from_secs(60)).await;
+	let rpc = node.ws_url();
+	let on = |list: &[&str], signer: &str| {
+		let mut a = args(list);
+		a.extend(["--rpc-url".to_string(), rpc.clone(), "--signer".to_string(), signer.to_string()]);
+		a
+	};
+
+	let alice_key = dir.path().join("alice.key");
+	let bob_key = dir.path().join("bob.key");
+	let alice = create_key(&alice_key).await;
+	let bob = create_key(&bob_key).await;
+	let (alice_key, bob_key) = (alice_key.to_str().unwrap(), bob_key.to_str().unwrap());
+
+	// Register both principals and let Alice claim her tree.
+	let reg = principal(on(&["register", "--key-file", alice_key], "//Alice")).await;
+	assert!(reg.status.success(), "register alice: {}", err(&reg));
+	assert!(out(&reg).contains(&format!("registered principal {alice}")), "{}", out(&reg));
+	let reg = principal(on(&["register", "--key-file", bob_key], "//Bob")).await;
+	assert!(reg.status.success(), "register bob: {}", err(&reg));
+
+	// Registering the same principal again is refused with the pallet's reason.
+	let again = principal(on(&["register", "--key-file", alice_key], "//Charlie")).await;
+	assert!(!again.status.success());
+	assert!(err(&again).contains("Principals(PrincipalAlreadyRegistered)"), "{}", err(&again));
+
+	let claimed = principal(on(&["claim-root"], "//Alice")).await;
+	assert!(claimed.status.success(), "claim-root: {}", err(&claimed));
+	assert!(out(&claimed).contains(&format!("claimed root /{}", &alice[2..])), "{}", out(&claimed));
+
+	// Bob asks for /<alice>/photos; asking for his own (unclaimed) tree is refused.
+	let photos = format!("/{}/photos", &alice[2..]);
+	let asked = principal(on(&["request", "--prefix", &photos], "//Bob")).await;
+	assert!(asked.status.success(), "request: {}", err(&asked));
+	let request = out(&asked).trim().strip_prefix("request ").expect("request id").to_string();
+	let own = principal(on(&["request", "--prefix", &format!("/{}/x", &bob[2..])], "//Bob")).await;
+	assert!(!own.status.success());
+	assert!(err(&own).contains("Principals(CannotRequestOwnTree)"), "{}", err(&own));
+
+	// Alice sees the request and approves it; the new chain comes out on stdout.
+	let listed = principal(on(&["requests", "--owner", &alice], "//Alice")).await;
+	assert!(listed.status.success(), "requests: {}", err(&listed));
+	assert!(
+		out(&listed).contains(&format!("request {request}: {bob} asks for {photos}")),
+		"{}",
+		out(&listed)
+	);
+	let chain_file = dir.path().join("bob.chain");
+	let approved = principal(on(
+		&[
+			"approve",
+			"--key-file",
+			alice_key,
+			"--request",
+			&request,
+			"--out",
+			chain_file.to_str().unwrap(),
+		],
+		"//Alice",
+	))
+	.await;
+	assert!(approved.status.success(), "approve: {}", err(&approved));
+	assert!(err(&approved).contains("granted request"), "{}", err(&approved));
+	let listed = principal(on(&["requests", "--owner", &alice], "//Alice")).await;
+	assert_eq!(out(&listed), "", "the approved request is no longer pending");
+
+	// The chain now lets Bob write below the prefix, and only there, and only with the cap.
+	let chain = chain_file.to_str().unwrap();
+	let inside = format!("{photos}/2026/beach.jpg");
+	let may = principal(on(&["may-write", "--writer", &bob, "--path", &inside, "--chain-file", chain], "//Bob")).await;
+	assert!(may.status.success(), "may-write: {}", err(&may));
+	assert!(out(&may).contains("allowed"), "{}", out(&may));
+	let outside = format!("/{}/music/song.ogg", &alice[2..]);
+	let may = principal(on(&["may-write", "--writer", &bob, "--path", &outside, "--chain-file", chain], "//Bob")).await;
+	assert!(!may.status.success());
+	assert!(err(&may).contains("PathOutsideScope"), "{}", err(&may));
+	let may = principal(on(&["may-write", "--writer", &bob, "--path", &inside], "//Bob")).await;
+	assert!(!may.status.success());
+	assert!(err(&may).contains("NoCapability"), "{}", err(&may));
+
+	// A second request is rejected by the owner and disappears.
+	let docs = format!("/{}/docs", &alice[2..]);
+	let asked = principal(on(&["request", "--prefix", &docs], "//Bob")).await;
+	assert!(asked.status.success(), "second request: {}", err(&asked));
+	let second = out(&asked).trim().strip_prefix("request ").expect("request id").to_string();
+	assert_ne!(second, request);
+	let by_bob = principal(on(&["reject", "--owner", &alice, "--request", &second], "//Bob")).await;
+	assert!(!by_bob.status.success(), "only the owner rejects");
+	assert!(err(&by_bob).contains("Principals(NotTheTreeOwner)"), "{}", err(&by_bob));
+	let rejected = principal(on(&["reject", "--owner", &alice, "--request", &second], "//Alice")).await;
+	assert!(rejected.status.success(), "reject: {}", err(&rejected));
+	let listed = principal(on(&["requests", "--owner", &alice], "//Alice")).await;
+	assert_eq!(out(&listed), "");
+
+	// Unreachable node and bad signer fail with advice.
+	let mut unreachable = args(&["claim-root", "--rpc-url", "ws://127.0.0.1:1", "--signer", "//Alice"]);
+	let dead = principal(std::mem::take(&mut unreachable)).await;
+	assert!(!dead.status.success());
+	assert!(err(&dead).contains("cannot reach a node"), "{}", err(&dead));
+	let nosigner = principal(args(&["claim-root", "--rpc-url", &rpc])).await;
+	assert!(!nosigner.status.success());
+	assert!(err(&nosigner).contains("pass --signer"), "{}", err(&nosigner));
+
+	node.assert_running();
+}

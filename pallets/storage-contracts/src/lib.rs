@@ -1,0 +1,694 @@
+//! # Storage contracts pallet
+//!
+//! The storage market. Providers advertise **offers** (capacity, price per byte per period,
+//! collateral per byte, minimum duration); a client opens a **contract** against an offer, which
+//! is the one recorded agreement between them: the client's whole payment is held in escrow,
+//! the provider's collateral is held, and the offer's capacity shrinks.
+//!
+//! Life of a contract (`PeriodLength` blocks per period, `periods` periods):
+//! - Every completed period is **settled** (anyone may call [`settle`](Pallet::settle), the
+//!   provider usually does): its payment, `bytes * price_per_byte`, moves from the client's
+//!   escrow to the provider, unless the provider missed a storage proof in that period, in which
+//!   case the payment goes back to the client.
+//! - After the last period the contract **completes**: the collateral is released to the
+//!   provider.
+//! - A provider that misses proofs in `MaxFaults` distinct periods is **slashed**: completed
+//!   periods are settled as above, the rest of the escrow goes back to the client, and the
+//!   whole collateral goes to the client. The contract ends.
+//! - Ending early ([`end_contract`](Pallet::end_contract)): by the **client**, completed periods
+//!   are settled, the provider also gets the running period's payment in full (the notice fee),
+//!   the rest is refunded and the collateral released; by the **provider**, completed periods
+//!   are settled, the rest is refunded and the collateral goes to the client, as for a slash.
+//!
+//! In every case escrow in = payments + refunds, to the unit; a slash moves exactly the
+//! collateral. The fragment index (see `pallet-fragments`) places fragments under live
+//! contracts through [`ContractLedger`] and is told when a contract ends.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use blocktree_primitives::storage::{ContractId, ContractLedger, OfferId, OnContractEnded};
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, MutateHold},
+			tokens::{Fortitude, Precision, Restriction},
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_runtime::traits::{CheckedMul, Saturating, Zero};
+
+	/// Balance type of the payment currency.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+	/// The current storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The currency of payments, escrow, collateral and deposits.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Blocks per payment period.
+		#[pallet::constant]
+		type PeriodLength: Get<BlockNumberFor<Self>>;
+
+		/// Longest contract, in periods.
+		#[pallet::constant]
+		type MaxPeriods: Get<u32>;
+
+		/// Periods with a missed proof after which the provider is slashed.
+		#[pallet::constant]
+		type MaxFaults: Get<u32>;
+
+		/// Most offers one provider may have.
+		#[pallet::constant]
+		type MaxOffersPerProvider: Get<u32>;
+
+		/// Most live contracts one account may have as client, and as provider.
+		#[pallet::constant]
+		type MaxContractsPerAccount: Get<u32>;
+
+		/// Held from a provider while an offer is listed.
+		#[pallet::constant]
+		type OfferDeposit: Get<BalanceOf<Self>>;
+
+		/// Told when a contract ends (the fragment index).
+		type OnContractEnded: OnContractEnded;
+
+		/// Weights of this pallet's calls, from its benchmarks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A provider's offer is listed.
+		OfferDeposit,
+		/// A client's payment for a contract, not yet paid out.
+		Escrow,
+		/// A provider's collateral for a contract.
+		Collateral,
+	}
+
+	/// What a provider offers.
+	#[derive(Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+	pub struct Offer<AccountId, Balance> {
+		/// Who stores.
+		pub provider: AccountId,
+		/// Bytes still available to new contracts.
+		pub capacity: u64,
+		/// Price of one byte for one period.
+		pub price_per_byte: Balance,
+		/// Collateral held from the provider per contracted byte.
+		pub collateral_per_byte: Balance,
+		/// Shortest contract accepted, in periods.
+		pub min_periods: u32,
+		/// What is held from the provider while the offer is listed.
+		pub deposit: Balance,
+	}
+
+	/// A live agreement.
+	#[derive(Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+	#[scale_info(skip_type_params(MaxFaults))]
+	pub struct Contract<AccountId, Balance, BlockNumber, MaxFaults: Get<u32>> {
+		/// The offer it was opened against.
+		pub offer: OfferId,
+		/// Who stores.
+		pub provider: AccountId,
+		/// Who pays.
+		pub client: AccountId,
+		/// Bytes agreed.
+		pub bytes: u64,
+		/// Bytes taken by placed fragments.
+		pub used: u64,
+		/// Payment per period: `bytes * price_per_byte`.
+		pub price_per_period: Balance,
+		/// Length in periods.
+		pub periods: u32,
+		/// The block it was opened in; period `i` runs from `start + i * PeriodLength`.
+		pub start: BlockNumber,
+		/// Periods already paid out or refunded.
+		pub settled: u32,
+		/// Escrow still held from the client.
+		pub escrow: Balance,
+		/// Collateral held from the provider.
+		pub collateral: Balance,
+		/// Periods in which the provider missed a proof (refunded when settled).
+		pub faulted: BoundedVec<u32, MaxFaults>,
+	}
+
+	/// A contract as stored.
+	pub type ContractOf<T> = Contract<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		<T as Config>::MaxFaults,
+	>;
+
+	/// An offer as stored.
+	pub type OfferOf<T> = Offer<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+
+	/// How a contract ended.
+	#[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+	pub enum Ending {
+		/// Every period ran.
+		Completed,
+		/// The client ended it early.
+		EndedByClient,
+		/// The provider walked away (collateral to the client).
+		EndedByProvider,
+		/// Too many missed proofs (collateral to the client).
+		Slashed,
+	}
+
+	/// The next offer id.
+	#[pallet::storage]
+	pub type NextOfferId<T: Config> = StorageValue<_, OfferId, ValueQuery>;
+
+	/// Listed offers.
+	#[pallet::storage]
+	pub type Offers<T: Config> = StorageMap<_, Twox64Concat, OfferId, OfferOf<T>>;
+
+	/// Number of offers each provider lists.
+	#[pallet::storage]
+	pub type OfferCount<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// The next contract id.
+	#[pallet::storage]
+	pub type NextContractId<T: Config> = StorageValue<_, ContractId, ValueQuery>;
+
+	/// Live contracts.
+	#[pallet::storage]
+	pub type Contracts<T: Config> = StorageMap<_, Twox64Concat, ContractId, ContractOf<T>>;
+
+	/// Live contracts by client.
+	#[pallet::storage]
+	pub type ClientContracts<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, ContractId, ()>;
+
+	/// Live contracts by provider.
+	#[pallet::storage]
+	pub type ProviderContracts<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, ContractId, ()>;
+
+	/// Number of live contracts per account as client.
+	#[pallet::storage]
+	pub type ClientContractCount<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// Number of live contracts per account as provider.
+	#[pallet::storage]
+	pub type ProviderContractCount<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `provider` listed offer `offer`.
+		OfferCreated { offer: OfferId, provider: T::AccountId },
+		/// The provider changed offer `offer`'s terms (existing contracts keep theirs).
+		OfferUpdated { offer: OfferId },
+		/// The provider withdrew offer `offer` (existing contracts continue).
+		OfferRemoved { offer: OfferId },
+		/// `client` and `provider` agreed on contract `contract`.
+		ContractOpened {
+			contract: ContractId,
+			offer: OfferId,
+			client: T::AccountId,
+			provider: T::AccountId,
+			bytes: u64,
+			periods: u32,
+			escrow: BalanceOf<T>,
+			collateral: BalanceOf<T>,
+		},
+		/// Completed periods of `contract` were settled: `paid` to the provider, `refunded` to
+		/// the client for periods with missed proofs.
+		PeriodsSettled { contract: ContractId, periods: u32, paid: BalanceOf<T>, refunded: BalanceOf<T> },
+		/// The provider of `contract` missed a proof in `period`.
+		FaultRecorded { contract: ContractId, period: u32, faults: u32 },
+		/// `contract` ended: `paid` to the provider and `refunded` to the client on ending
+		/// (besides earlier settlements), `slashed` collateral moved to the client.
+		ContractEnded {
+			contract: ContractId,
+			how: Ending,
+			paid: BalanceOf<T>,
+			refunded: BalanceOf<T>,
+			slashed: BalanceOf<T>,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No offer with that id.
+		UnknownOffer,
+		/// No live contract with that id.
+		UnknownContract,
+		/// Only the offer's provider may change or withdraw it.
+		NotOfferProvider,
+		/// Only the contract's client or provider may end it.
+		NotAParty,
+		/// A provider cannot contract with itself.
+		OwnOffer,
+		/// Capacity and contract size must be above zero.
+		ZeroBytes,
+		/// The offer has less capacity left than asked for.
+		InsufficientCapacity,
+		/// Fewer periods than the offer's minimum.
+		TooShort,
+		/// More periods than the chain allows, or a minimum above that.
+		TooLong,
+		/// The offer's price is above what the client accepted (it changed).
+		PriceAboveLimit,
+		/// The price or collateral overflows for this size and length.
+		Overflow,
+		/// The client cannot pay the escrow.
+		ClientCannotPayEscrow,
+		/// The provider cannot cover the collateral.
+		ProviderCannotCoverCollateral,
+		/// The provider lists the most offers allowed.
+		TooManyOffers,
+		/// The client or provider has the most live contracts allowed.
+		TooManyContracts,
+		/// The contract has no room left for this fragment.
+		ContractFull,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(!T::PeriodLength::get().is_zero(), "periods must last at least a block");
+			assert!(T::MaxFaults::get() >= 1, "at least one fault must be tolerated before a slash");
+			assert!(T::MaxPeriods::get() >= 1, "contracts must be able to run a period");
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Lists an offer: `capacity` bytes at `price_per_byte` per period, holding
+		/// `collateral_per_byte` per contracted byte, for contracts of at least `min_periods`.
+		/// Holds `OfferDeposit`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create_offer())]
+		pub fn create_offer(
+			origin: OriginFor<T>,
+			capacity: u64,
+			price_per_byte: BalanceOf<T>,
+			collateral_per_byte: BalanceOf<T>,
+			min_periods: u32,
+		) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			Self::check_terms(capacity, min_periods)?;
+			let count = OfferCount::<T>::get(&provider);
+			ensure!(count < T::MaxOffersPerProvider::get(), Error::<T>::TooManyOffers);
+			let deposit = T::OfferDeposit::get();
+			T::Currency::hold(&HoldReason::OfferDeposit.into(), &provider, deposit)?;
+			let offer = NextOfferId::<T>::mutate(|n| {
+				let id = *n;
+				*n = n.saturating_add(1);
+				id
+			});
+			Offers::<T>::insert(
+				offer,
+				Offer { provider: provider.clone(), capacity, price_per_byte, collateral_per_byte, min_periods, deposit },
+			);
+			OfferCount::<T>::insert(&provider, count.saturating_add(1));
+			Self::deposit_event(Event::OfferCreated { offer, provider });
+			Ok(())
+		}
+
+		/// Changes an offer's terms; contracts already opened keep theirs.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::update_offer())]
+		pub fn update_offer(
+			origin: OriginFor<T>,
+			offer: OfferId,
+			capacity: u64,
+			price_per_byte: BalanceOf<T>,
+			collateral_per_byte: BalanceOf<T>,
+			min_periods: u32,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::check_terms(capacity, min_periods)?;
+			Offers::<T>::try_mutate(offer, |o| {
+				let o = o.as_mut().ok_or(Error::<T>::UnknownOffer)?;
+				ensure!(o.provider == who, Error::<T>::NotOfferProvider);
+				o.capacity = capacity;
+				o.price_per_byte = price_per_byte;
+				o.collateral_per_byte = collateral_per_byte;
+				o.min_periods = min_periods;
+				Ok::<_, DispatchError>(())
+			})?;
+			Self::deposit_event(Event::OfferUpdated { offer });
+			Ok(())
+		}
+
+		/// Withdraws an offer and returns its deposit; contracts opened against it continue.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::remove_offer())]
+		pub fn remove_offer(origin: OriginFor<T>, offer: OfferId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let o = Offers::<T>::get(offer).ok_or(Error::<T>::UnknownOffer)?;
+			ensure!(o.provider == who, Error::<T>::NotOfferProvider);
+			T::Currency::release(&HoldReason::OfferDeposit.into(), &who, o.deposit, Precision::BestEffort)?;
+			Offers::<T>::remove(offer);
+			OfferCount::<T>::mutate(&who, |n| *n = n.saturating_sub(1));
+			Self::deposit_event(Event::OfferRemoved { offer });
+			Ok(())
+		}
+
+		/// Opens a contract for `bytes` over `periods` periods against `offer`, if its price per
+		/// byte is at most `max_price_per_byte` (so a changed offer cannot surprise the client).
+		/// Holds the whole payment from the caller and the collateral from the provider.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::open_contract())]
+		pub fn open_contract(
+			origin: OriginFor<T>,
+			offer: OfferId,
+			bytes: u64,
+			periods: u32,
+			max_price_per_byte: BalanceOf<T>,
+		) -> DispatchResult {
+			let client = ensure_signed(origin)?;
+			let mut o = Offers::<T>::get(offer).ok_or(Error::<T>::UnknownOffer)?;
+			ensure!(o.provider != client, Error::<T>::OwnOffer);
+			ensure!(bytes > 0, Error::<T>::ZeroBytes);
+			ensure!(bytes <= o.capacity, Error::<T>::InsufficientCapacity);
+			ensure!(periods >= o.min_periods, Error::<T>::TooShort);
+			ensure!(periods <= T::MaxPeriods::get(), Error::<T>::TooLong);
+			ensure!(o.price_per_byte <= max_price_per_byte, Error::<T>::PriceAboveLimit);
+			let (price_per_period, escrow, collateral) = Self::quote(&o, bytes, periods)?;
+			let client_count = ClientContractCount::<T>::get(&client);
+			let provider_count = ProviderContractCount::<T>::get(&o.provider);
+			let max = T::MaxContractsPerAccount::get();
+			ensure!(client_count < max && provider_count < max, Error::<T>::TooManyContracts);
+
+			T::Currency::hold(&HoldReason::Escrow.into(), &client, escrow)
+				.map_err(|_| Error::<T>::ClientCannotPayEscrow)?;
+			T::Currency::hold(&HoldReason::Collateral.into(), &o.provider, collateral)
+				.map_err(|_| Error::<T>::ProviderCannotCoverCollateral)?;
+			o.capacity = o.capacity.saturating_sub(bytes);
+			let provider = o.provider.clone();
+			Offers::<T>::insert(offer, o);
+
+			let contract = NextContractId::<T>::mutate(|n| {
+				let id = *n;
+				*n = n.saturating_add(1);
+				id
+			});
+			Contracts::<T>::insert(
+				contract,
+				Contract {
+					offer,
+					provider: provider.clone(),
+					client: client.clone(),
+					bytes,
+					used: 0,
+					price_per_period,
+					periods,
+					start: frame_system::Pallet::<T>::block_number(),
+					settled: 0,
+					escrow,
+					collateral,
+					faulted: BoundedVec::new(),
+				},
+			);
+			ClientContracts::<T>::insert(&client, contract, ());
+			ProviderContracts::<T>::insert(&provider, contract, ());
+			ClientContractCount::<T>::insert(&client, client_count.saturating_add(1));
+			ProviderContractCount::<T>::insert(&provider, provider_count.saturating_add(1));
+			Self::deposit_event(Event::ContractOpened {
+				contract,
+				offer,
+				client,
+				provider,
+				bytes,
+				periods,
+				escrow,
+				collateral,
+			});
+			Ok(())
+		}
+
+		/// Settles the completed periods of `contract` (anyone may call): pays the provider for
+		/// each, or refunds the client for periods with a missed proof. After the last period
+		/// the contract completes and the collateral is released.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::settle().saturating_add(T::OnContractEnded::max_weight()))]
+		pub fn settle(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
+			ensure_signed(origin)?;
+			let mut c = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
+			Self::settle_due(contract, &mut c)?;
+			if c.settled >= c.periods {
+				let provider = c.provider.clone();
+				let collateral = c.collateral;
+				T::Currency::release(&HoldReason::Collateral.into(), &provider, collateral, Precision::BestEffort)?;
+				Self::finish(contract, c, Ending::Completed, Zero::zero(), Zero::zero(), Zero::zero());
+			} else {
+				Contracts::<T>::insert(contract, c);
+			}
+			Ok(())
+		}
+
+		/// Ends `contract` early, by its client or its provider, by the rules in the pallet
+		/// documentation.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::end_contract().saturating_add(T::OnContractEnded::max_weight()))]
+		pub fn end_contract(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut c = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
+			let how = if who == c.client {
+				Ending::EndedByClient
+			} else if who == c.provider {
+				Ending::EndedByProvider
+			} else {
+				return Err(Error::<T>::NotAParty.into())
+			};
+			Self::settle_due(contract, &mut c)?;
+			Self::terminate(contract, c, how)
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		fn check_terms(capacity: u64, min_periods: u32) -> DispatchResult {
+			ensure!(capacity > 0, Error::<T>::ZeroBytes);
+			ensure!(min_periods >= 1, Error::<T>::TooShort);
+			ensure!(min_periods <= T::MaxPeriods::get(), Error::<T>::TooLong);
+			Ok(())
+		}
+
+		/// Payment per period, escrow and collateral of a contract for `bytes` over `periods`
+		/// against `offer`.
+		pub fn quote(
+			offer: &OfferOf<T>,
+			bytes: u64,
+			periods: u32,
+		) -> Result<(BalanceOf<T>, BalanceOf<T>, BalanceOf<T>), DispatchError> {
+			let bytes_b: BalanceOf<T> = bytes.try_into().map_err(|_| Error::<T>::Overflow)?;
+			let per_period = offer.price_per_byte.checked_mul(&bytes_b).ok_or(Error::<T>::Overflow)?;
+			let escrow = per_period.checked_mul(&periods.into()).ok_or(Error::<T>::Overflow)?;
+			let collateral = offer.collateral_per_byte.checked_mul(&bytes_b).ok_or(Error::<T>::Overflow)?;
+			Ok((per_period, escrow, collateral))
+		}
+
+		/// The period of `c` running at `now` (may be past its last).
+		pub fn current_period(c: &ContractOf<T>, now: BlockNumberFor<T>) -> u32 {
+			let elapsed = now.saturating_sub(c.start) / T::PeriodLength::get();
+			elapsed.try_into().unwrap_or(u32::MAX)
+		}
+
+		/// Pays or refunds every completed, unsettled period of `c`.
+		fn settle_due(contract: ContractId, c: &mut ContractOf<T>) -> DispatchResult {
+			let now = frame_system::Pallet::<T>::block_number();
+			let due = Self::current_period(c, now).min(c.periods);
+			if due <= c.settled {
+				return Ok(())
+			}
+			let periods = due - c.settled;
+			let faulted =
+				c.faulted.iter().filter(|p| **p >= c.settled && **p < due).count() as u32;
+			let refunded = c.price_per_period.saturating_mul(faulted.into());
+			let paid = c.price_per_period.saturating_mul(periods.saturating_sub(faulted).into());
+			Self::pay(c, paid)?;
+			Self::refund(c, refunded)?;
+			c.settled = due;
+			Self::deposit_event(Event::PeriodsSettled { contract, periods, paid, refunded });
+			Ok(())
+		}
+
+		/// Moves `amount` of `c`'s escrow to the provider.
+		fn pay(c: &mut ContractOf<T>, amount: BalanceOf<T>) -> DispatchResult {
+			if !amount.is_zero() {
+				T::Currency::transfer_on_hold(
+					&HoldReason::Escrow.into(),
+					&c.client,
+					&c.provider,
+					amount,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				)?;
+				c.escrow = c.escrow.saturating_sub(amount);
+			}
+			Ok(())
+		}
+
+		/// Returns `amount` of `c`'s escrow to the client.
+		fn refund(c: &mut ContractOf<T>, amount: BalanceOf<T>) -> DispatchResult {
+			if !amount.is_zero() {
+				T::Currency::release(&HoldReason::Escrow.into(), &c.client, amount, Precision::Exact)?;
+				c.escrow = c.escrow.saturating_sub(amount);
+			}
+			Ok(())
+		}
+
+		/// Ends `c` (already settled up to the running period) for reason `how`.
+		fn terminate(contract: ContractId, mut c: ContractOf<T>, how: Ending) -> DispatchResult {
+			let mut paid = Zero::zero();
+			if how == Ending::EndedByClient && c.settled < c.periods {
+				// The notice fee: the running period in full, unless it is faulted.
+				if !c.faulted.contains(&c.settled) {
+					paid = c.price_per_period.min(c.escrow);
+					Self::pay(&mut c, paid)?;
+				}
+			}
+			let refunded = c.escrow;
+			Self::refund(&mut c, refunded)?;
+			let collateral = c.collateral;
+			let slashed = if matches!(how, Ending::EndedByProvider | Ending::Slashed) {
+				T::Currency::transfer_on_hold(
+					&HoldReason::Collateral.into(),
+					&c.provider,
+					&c.client,
+					collateral,
+					Precision::BestEffort,
+					Restriction::Free,
+					Fortitude::Force,
+				)?
+			} else {
+				T::Currency::release(&HoldReason::Collateral.into(), &c.provider, collateral, Precision::BestEffort)?;
+				Zero::zero()
+			};
+			Self::finish(contract, c, how, paid, refunded, slashed);
+			Ok(())
+		}
+
+		/// Removes an ended contract from storage and the indexes, gives its capacity back to
+		/// its offer (if still listed) and tells the fragment index.
+		fn finish(
+			contract: ContractId,
+			c: ContractOf<T>,
+			how: Ending,
+			paid: BalanceOf<T>,
+			refunded: BalanceOf<T>,
+			slashed: BalanceOf<T>,
+		) {
+			Contracts::<T>::remove(contract);
+			ClientContracts::<T>::remove(&c.client, contract);
+			ProviderContracts::<T>::remove(&c.provider, contract);
+			ClientContractCount::<T>::mutate(&c.client, |n| *n = n.saturating_sub(1));
+			ProviderContractCount::<T>::mutate(&c.provider, |n| *n = n.saturating_sub(1));
+			Offers::<T>::mutate(c.offer, |o| {
+				if let Some(o) = o {
+					o.capacity = o.capacity.saturating_add(c.bytes);
+				}
+			});
+			T::OnContractEnded::contract_ended(contract);
+			Self::deposit_event(Event::ContractEnded { contract, how, paid, refunded, slashed });
+		}
+
+		/// The live contracts `who` is a party to (as client, then as provider).
+		pub fn contracts_of(who: &T::AccountId) -> alloc::vec::Vec<(ContractId, ContractOf<T>)> {
+			let max = T::MaxContractsPerAccount::get() as usize;
+			ClientContracts::<T>::iter_key_prefix(who)
+				.take(max)
+				.chain(ProviderContracts::<T>::iter_key_prefix(who).take(max))
+				.filter_map(|id| Contracts::<T>::get(id).map(|c| (id, c)))
+				.collect()
+		}
+	}
+
+	impl<T: Config> ContractLedger<T::AccountId> for Pallet<T> {
+		fn live_parties(id: ContractId) -> Option<(T::AccountId, T::AccountId)> {
+			let c = Contracts::<T>::get(id)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			(Self::current_period(&c, now) < c.periods).then_some((c.provider, c.client))
+		}
+
+		fn reserve_space(id: ContractId, bytes: u64) -> Result<(), DispatchError> {
+			Contracts::<T>::try_mutate(id, |c| {
+				let c = c.as_mut().ok_or(Error::<T>::UnknownContract)?;
+				let used = c.used.checked_add(bytes).ok_or(Error::<T>::ContractFull)?;
+				ensure!(used <= c.bytes, Error::<T>::ContractFull);
+				c.used = used;
+				Ok(())
+			})
+		}
+
+		fn release_space(id: ContractId, bytes: u64) {
+			Contracts::<T>::mutate(id, |c| {
+				if let Some(c) = c {
+					c.used = c.used.saturating_sub(bytes);
+				}
+			});
+		}
+
+		fn record_fault(id: ContractId) {
+			let Some(mut c) = Contracts::<T>::get(id) else { return };
+			let now = frame_system::Pallet::<T>::block_number();
+			let period = Self::current_period(&c, now).min(c.periods.saturating_sub(1));
+			if !c.faulted.contains(&period) && c.faulted.try_push(period).is_err() {
+				return
+			}
+			let faults = c.faulted.len() as u32;
+			Contracts::<T>::insert(id, c);
+			Self::deposit_event(Event::FaultRecorded { contract: id, period, faults });
+			if faults >= T::MaxFaults::get() {
+				// Settle, then end, as one unit: on an error nothing moves and the record stays.
+				let _ = frame_support::storage::with_storage_layer(|| {
+					let mut c = Contracts::<T>::get(id).ok_or(Error::<T>::UnknownContract)?;
+					Self::settle_due(id, &mut c)?;
+					Self::terminate(id, c, Ending::Slashed)
+				});
+			}
+		}
+
+		fn live_providers_of(client: &T::AccountId) -> u32 {
+			let mut providers: alloc::vec::Vec<T::AccountId> = ClientContracts::<T>::iter_key_prefix(client)
+				.take(T::MaxContractsPerAccount::get() as usize)
+				.filter_map(|id| Self::live_parties(id).map(|(provider, _)| provider))
+				.collect();
+			providers.sort();
+			providers.dedup();
+			providers.len() as u32
+		}
+	}
+}

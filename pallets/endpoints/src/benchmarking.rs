@@ -26,7 +26,7 @@ fn addresses<T: Config>(n: u32) -> AddressesOf<T> {
 		.map(|i| {
 			let mut ip = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 			ip[12..].copy_from_slice(&i.to_be_bytes());
-			ip[15] |= 1;
+			ip[11] = 1;
 			NetAddress::Ip6 { ip, port: 30333 }
 		})
 		.collect::<alloc::vec::Vec<_>>();

@@ -606,13 +606,18 @@ pub mod pallet {
 		/// Draws up to `ChallengesPerRound` placed fragments and challenges each on a random
 		/// chunk. Returns how many were issued.
 		pub fn issue_challenges(now: BlockNumberFor<T>) -> u32 {
+			Self::issue_draws(now, T::ChallengesPerRound::get())
+		}
+
+		/// [`Pallet::issue_challenges`] with `draws` draws.
+		pub fn issue_draws(now: BlockNumberFor<T>, draws: u32) -> u32 {
 			let size = PoolSize::<T>::get();
 			if size == 0 {
 				return 0
 			}
 			let deadline = now.saturating_add(T::ResponseWindow::get());
 			let mut issued = 0;
-			for draw in 0..T::ChallengesPerRound::get() {
+			for draw in 0..draws {
 				let (seed, _) = T::Randomness::random(&(b"blocktree/challenge", now, draw).encode());
 				let bytes = seed.to_fixed_bytes();
 				let pick = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) % size;

@@ -73,7 +73,8 @@ pub mod pallet {
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
 
 		/// The currency of payments, escrow, collateral and deposits.
-		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ frame_support::traits::fungible::Mutate<Self::AccountId>;
 
 		/// The overarching hold reason.
 		type RuntimeHoldReason: From<HoldReason>;
@@ -411,10 +412,14 @@ pub mod pallet {
 			let max = T::MaxContractsPerAccount::get();
 			ensure!(client_count < max && provider_count < max, Error::<T>::TooManyContracts);
 
-			T::Currency::hold(&HoldReason::Escrow.into(), &client, escrow)
-				.map_err(|_| Error::<T>::ClientCannotPayEscrow)?;
-			T::Currency::hold(&HoldReason::Collateral.into(), &o.provider, collateral)
-				.map_err(|_| Error::<T>::ProviderCannotCoverCollateral)?;
+			if !escrow.is_zero() {
+				T::Currency::hold(&HoldReason::Escrow.into(), &client, escrow)
+					.map_err(|_| Error::<T>::ClientCannotPayEscrow)?;
+			}
+			if !collateral.is_zero() {
+				T::Currency::hold(&HoldReason::Collateral.into(), &o.provider, collateral)
+					.map_err(|_| Error::<T>::ProviderCannotCoverCollateral)?;
+			}
 			o.capacity = o.capacity.saturating_sub(bytes);
 			let provider = o.provider.clone();
 			Offers::<T>::insert(offer, o);
@@ -689,6 +694,22 @@ pub mod pallet {
 			providers.sort();
 			providers.dedup();
 			providers.len() as u32
+		}
+
+		#[cfg(feature = "runtime-benchmarks")]
+		fn open_for_benchmark(provider: &T::AccountId, client: &T::AccountId, bytes: u64) -> Option<ContractId> {
+			use frame_support::traits::fungible::Mutate as _;
+			let funds = T::OfferDeposit::get().saturating_add(T::Currency::minimum_balance()).saturating_mul(1_000_000u32.into());
+			for who in [provider, client] {
+				if T::Currency::balance(who) < funds {
+					T::Currency::set_balance(who, funds);
+				}
+			}
+			let offer = NextOfferId::<T>::get();
+			Self::create_offer(frame_system::RawOrigin::Signed(provider.clone()).into(), bytes, Zero::zero(), Zero::zero(), 1).ok()?;
+			let contract = NextContractId::<T>::get();
+			Self::open_contract(frame_system::RawOrigin::Signed(client.clone()).into(), offer, bytes, 1, Zero::zero()).ok()?;
+			Some(contract)
 		}
 	}
 }

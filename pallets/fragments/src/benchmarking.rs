@@ -1,0 +1,224 @@
+//! Benchmarks of every call and of the challenge hooks, for `weights.rs`. Contracts come from
+//! the runtime's contract ledger (`ContractLedger::open_for_benchmark`).
+
+use super::*;
+use crate::Pallet as Fragments;
+use blocktree_primitives::{
+	merkle,
+	storage::{chunk_count, ContractId, ContractLedger, DataBlockId, OnContractEnded, PROOF_CHUNK_SIZE},
+};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{
+		fungible::{Inspect, Mutate},
+		Get,
+	},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use sp_core::H256;
+use sp_runtime::traits::Saturating;
+
+fn owner<T: Config>() -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who: T::AccountId = account("owner", 0, 0);
+	let funds = T::Currency::minimum_balance().saturating_mul(1_000_000_000u32.into());
+	T::Currency::set_balance(&who, funds);
+	who
+}
+
+/// `count` providers with a live contract each with `owner`: (provider, contract).
+fn providers<T: Config>(owner: &T::AccountId, count: u32) -> alloc::vec::Vec<(T::AccountId, ContractId)> {
+	(0..count)
+		.map(|i| {
+			let provider: T::AccountId = account("provider", i, 0);
+			let contract = T::Contracts::open_for_benchmark(&provider, owner, u64::MAX / 4)
+				.expect("the runtime's ledger supports benchmark contracts");
+			(provider, contract)
+		})
+		.collect()
+}
+
+fn max_n<T: Config>() -> u32 {
+	T::MaxDataFragments::get() as u32 + T::MaxParityFragments::get() as u32
+}
+
+/// Records block `id` of the largest size with `n` fragments (needs `n` providers); returns
+/// its fragment size.
+fn record<T: Config>(owner: &T::AccountId, id: DataBlockId, n: u32, roots: Option<alloc::vec::Vec<H256>>) -> u64 {
+	let tolerance = (n - T::MaxDataFragments::get() as u32) as u8;
+	let roots = roots.unwrap_or_else(|| (0..n).map(|i| H256::repeat_byte(i as u8)).collect());
+	Fragments::<T>::record_block(
+		RawOrigin::Signed(owner.clone()).into(),
+		id,
+		// One path per block: the paths' version limit is not what is measured.
+		id,
+		T::MaxBlockSize::get(),
+		tolerance,
+		BoundedVec::try_from(roots).expect("n <= MaxFragments; qed"),
+	)
+	.expect("the owner has enough providers");
+	Blocks::<T>::get(id).map(|b| b.fragment_size).unwrap_or_default()
+}
+
+fn place<T: Config>(id: DataBlockId, providers: &[(T::AccountId, ContractId)], count: usize) {
+	for (i, (provider, contract)) in providers.iter().take(count).enumerate() {
+		Fragments::<T>::place_fragment(RawOrigin::Signed(provider.clone()).into(), id, i as u8, *contract)
+			.expect("the provider holds a live contract with the owner");
+	}
+}
+
+fn block(i: u32) -> DataBlockId {
+	H256::from_low_u64_be(i as u64 + 1)
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	/// `n`: fragments of the block (the most data fragments plus 1..=max parity).
+	#[benchmark]
+	fn record_block(n: Linear<{ T::MaxDataFragments::get() as u32 + 1 }, { max_n::<T>() }>) {
+		let o = owner::<T>();
+		providers::<T>(&o, max_n::<T>());
+		let roots: alloc::vec::Vec<H256> = (0..n).map(|i| H256::repeat_byte(i as u8)).collect();
+		let tolerance = (n - T::MaxDataFragments::get() as u32) as u8;
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(o),
+			block(0),
+			H256::repeat_byte(0xaa),
+			T::MaxBlockSize::get(),
+			tolerance,
+			BoundedVec::try_from(roots).expect("n <= MaxFragments; qed"),
+		);
+		assert!(Blocks::<T>::contains_key(block(0)));
+	}
+
+	/// The last fragment of the largest block: every other holder is checked.
+	#[benchmark]
+	fn place_fragment() {
+		let o = owner::<T>();
+		let n = max_n::<T>();
+		let p = providers::<T>(&o, n);
+		record::<T>(&o, block(0), n, None);
+		place::<T>(block(0), &p, n as usize - 1);
+		let (last, contract) = p[n as usize - 1].clone();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(last), block(0), (n - 1) as u8, contract);
+		assert!(!BelowTarget::<T>::contains_key(block(0)));
+	}
+
+	#[benchmark]
+	fn report_missing() {
+		let o = owner::<T>();
+		let n = max_n::<T>();
+		let p = providers::<T>(&o, n);
+		record::<T>(&o, block(0), n, None);
+		place::<T>(block(0), &p, n as usize);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(o), block(0), 0);
+		assert!(BelowTarget::<T>::contains_key(block(0)));
+	}
+
+	/// `n`: fragments, all placed.
+	#[benchmark]
+	fn remove_block(n: Linear<{ T::MaxDataFragments::get() as u32 + 1 }, { max_n::<T>() }>) {
+		let o = owner::<T>();
+		let p = providers::<T>(&o, max_n::<T>());
+		record::<T>(&o, block(0), n, None);
+		place::<T>(block(0), &p, n as usize);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(o), block(0));
+		assert!(!Blocks::<T>::contains_key(block(0)));
+	}
+
+	/// A proof on the largest fragment (the longest merkle path).
+	#[benchmark]
+	fn submit_proof() {
+		let o = owner::<T>();
+		let n = max_n::<T>();
+		let p = providers::<T>(&o, n);
+		let size = crate::Pallet::<T>::redundancy_rule(T::MaxBlockSize::get(), T::MaxParityFragments::get(), n)
+			.map(|(_, _, s)| s)
+			.expect("enough providers; qed");
+		let chunks = chunk_count(size) as u32;
+		let index = chunks - 2;
+		let chunk = alloc::vec![7u8; PROOF_CHUNK_SIZE as usize];
+		let leaves: alloc::vec::Vec<H256> = (0..chunks)
+			.map(|i| if i == index { merkle::leaf_hash(&chunk) } else { H256::from_low_u64_be(i as u64) })
+			.collect();
+		let root = merkle::root(&leaves);
+		let proof = merkle::prove(&leaves, index as usize).expect("index < chunks; qed");
+		let mut roots: alloc::vec::Vec<H256> = (0..n).map(|i| H256::repeat_byte(i as u8)).collect();
+		roots[0] = root;
+		record::<T>(&o, block(0), n, Some(roots));
+		place::<T>(block(0), &p, 1);
+		let deadline = frame_system::Pallet::<T>::block_number().saturating_add(T::ResponseWindow::get());
+		Challenges::<T>::insert((block(0), 0), Challenge { provider: p[0].0.clone(), contract: p[0].1, chunk: index, deadline });
+		#[extrinsic_call]
+		_(RawOrigin::Signed(p[0].0.clone()), block(0), 0, BoundedVec::try_from(chunk).expect("one chunk; qed"), proof);
+		assert!(!Challenges::<T>::contains_key((block(0), 0)));
+	}
+
+	/// `c`: draws, over a pool of placed fragments.
+	#[benchmark]
+	fn issue_challenges(c: Linear<1, { T::ChallengesPerRound::get() }>) {
+		let o = owner::<T>();
+		let n = max_n::<T>();
+		let p = providers::<T>(&o, n);
+		for b in 0..2 {
+			record::<T>(&o, block(b), n, None);
+			place::<T>(block(b), &p, n as usize);
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			crate::Pallet::<T>::issue_draws(now, c);
+		}
+		assert!(Challenges::<T>::iter().next().is_some());
+	}
+
+	/// `c`: unanswered challenges due now, each a miss and a fault.
+	#[benchmark]
+	fn expire_challenges(c: Linear<1, { T::ChallengesPerRound::get() }>) {
+		let o = owner::<T>();
+		let n = max_n::<T>();
+		let p = providers::<T>(&o, n);
+		let now = frame_system::Pallet::<T>::block_number().saturating_add(T::ResponseWindow::get());
+		for b in 0..c {
+			record::<T>(&o, block(b), n, None);
+			place::<T>(block(b), &p, 1);
+			let key = (block(b), 0u8);
+			Challenges::<T>::insert(key, Challenge { provider: p[0].0.clone(), contract: p[0].1, chunk: 0, deadline: now });
+			Deadlines::<T>::mutate(now, |keys| keys.try_push(key).expect("c <= ChallengesPerRound; qed"));
+		}
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			crate::Pallet::<T>::expire_challenges(now);
+		}
+		assert!(Challenges::<T>::iter().next().is_none());
+	}
+
+	/// `c`: fragments held under the ended contract.
+	#[benchmark]
+	fn contract_ended(c: Linear<1, { T::MaxFragmentsPerContract::get() }>) {
+		let o = owner::<T>();
+		let n = T::MaxDataFragments::get() as u32 + 1;
+		let p = providers::<T>(&o, n);
+		for b in 0..c {
+			record::<T>(&o, block(b), n, None);
+			place::<T>(block(b), &p, 1);
+		}
+		#[block]
+		{
+			<crate::Pallet<T> as OnContractEnded>::contract_ended(p[0].1);
+		}
+		assert_eq!(ContractFragmentCount::<T>::get(p[0].1), 0);
+	}
+
+	impl_benchmark_test_suite!(Fragments, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 echo "[test] pallet benchmarks as tests (runtime-benchmarks feature)"
-cargo nextest run --no-fail-fast -p pallet-principals --features runtime-benchmarks -E 'test(/^benchmarking::/)'
+cargo nextest run --no-fail-fast -p pallet-principals -p pallet-endpoints -p pallet-storage-contracts -p pallet-fragments \
+	--features runtime-benchmarks -E 'test(/^benchmarking::/)'
 echo "[test] building and running the tests (a cold build takes ~25 min on 2 cores)"
 exec cargo nextest run --workspace --no-fail-fast "$@"

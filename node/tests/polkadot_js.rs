@@ -1,53 +1,66 @@
 //! A real third-party client: `@polkadot/api` from npm (pinned in
-//! `tests/polkadot-js/package-lock.json`) sends a transfer to a running dev node.
+//! `tests/polkadot-js/package-lock.json`) against a running dev node: a transfer seen finalized,
+//! and the storage market (endpoints, offers, contracts, runtime APIs) used from the metadata
+//! alone.
 
 mod common;
 
 use std::{path::PathBuf, process::Command};
 
 use common::{TempDir, TestNode};
+use serde_json::Value;
 
 fn client_dir() -> PathBuf {
 	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/polkadot-js")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn polkadot_js_transfers_from_alice_to_bob_and_sees_it_finalized() {
+/// Starts a dev node, runs `node <script> <ws url>` against it and returns the script's JSON
+/// report (its last JSON line), failing with its output if it failed.
+async fn run_client(label: &str, script: &'static str) -> Value {
 	let dir = client_dir();
 	assert!(
 		dir.join("node_modules/@polkadot/api").is_dir(),
 		"@polkadot/api is not installed in {}: run scripts/setup.sh (it runs `npm ci` there)",
 		dir.display()
 	);
-
-	let tmp = TempDir::new("polkadot-js");
+	let tmp = TempDir::new(label);
 	let base = tmp.path().join("base");
-	let mut node =
-		TestNode::start("dev-pjs", tmp.path(), &["--dev", "--base-path", base.to_str().unwrap()])
-			.await;
+	let mut node = TestNode::start(label, tmp.path(), &["--dev", "--base-path", base.to_str().unwrap()]).await;
 	node.wait_best(1, std::time::Duration::from_secs(120)).await;
 
 	let url = node.ws_url();
-	let output = tokio::task::spawn_blocking(move || {
-		Command::new("node").arg("transfer.mjs").arg(url).current_dir(dir).output()
-	})
-	.await
-	.expect("the client task ran")
-	.expect("`node` (Node.js) is installed: run scripts/setup.sh");
-
+	let output = tokio::task::spawn_blocking(move || Command::new("node").arg(script).arg(url).current_dir(dir).output())
+		.await
+		.expect("the client task ran")
+		.expect("`node` (Node.js) is installed: run scripts/setup.sh");
 	let stdout = String::from_utf8_lossy(&output.stdout);
 	let stderr = String::from_utf8_lossy(&output.stderr);
-	assert!(output.status.success(), "client failed ({}):\n{stdout}\n{stderr}", output.status);
-
-	let report: serde_json::Value = stdout
+	assert!(output.status.success(), "{script} failed ({}):\n{stdout}\n{stderr}", output.status);
+	node.assert_running();
+	let report: Value = stdout
 		.lines()
 		.rev()
 		.find_map(|l| serde_json::from_str(l).ok())
-		.unwrap_or_else(|| panic!("no JSON report from the client:\n{stdout}"));
+		.unwrap_or_else(|| panic!("no JSON report from {script}:\n{stdout}"));
 	assert_eq!(report["ok"], true);
+	eprintln!("{script}: {report}");
+	report
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn polkadot_js_transfers_from_alice_to_bob_and_sees_it_finalized() {
+	let report = run_client("dev-pjs", "transfer.mjs").await;
 	assert_eq!(report["symbol"], "BKT");
 	assert_eq!(report["decimals"], 12);
 	let fee: u128 = report["fee"].as_str().and_then(|f| f.parse().ok()).expect("fee reported");
 	assert!(fee > 0, "a transfer pays a fee");
-	eprintln!("polkadot.js transfer: {report}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn polkadot_js_uses_the_storage_market_from_metadata_alone() {
+	let report = run_client("dev-pjs-storage", "storage.mjs").await;
+	let escrow: u128 = report["escrow"].as_str().and_then(|f| f.parse().ok()).expect("escrow reported");
+	assert_eq!(escrow, 2_048_000, "1024 bytes x 1000 per byte x 2 hours");
+	let paid: u128 = report["paid"].as_str().and_then(|f| f.parse().ok()).expect("paid reported");
+	assert_eq!(paid, 1_024_000, "ending in the first hour pays that hour as notice");
 }

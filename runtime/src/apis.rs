@@ -5,6 +5,8 @@ use blocktree_primitives::{
 	cap::{verify_write_access, CapError, WriteCapChain},
 	path::BlockPath,
 	principal::{Principal, PrincipalId},
+	storage::{ContractId, DataBlockId, OfferId},
+	Hash,
 };
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
@@ -24,7 +26,7 @@ use sp_version::RuntimeVersion;
 
 use super::{
 	genesis_config_presets, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
-	InherentDataExt, Nonce, Principals, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
+	InherentDataExt, Nonce, Principals, Endpoints, Fragments, StorageContracts, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
 	VERSION,
 };
 
@@ -222,6 +224,70 @@ impl_runtime_apis! {
 			owner: PrincipalId,
 		) -> Vec<(u64, pallet_principals::WriteRequest<AccountId, BlockNumber, Balance>)> {
 			Principals::pending_requests(owner)
+		}
+	}
+
+	impl pallet_endpoints::runtime_api::EndpointsApi<Block, AccountId, pallet_endpoints::EndpointOf<Runtime>> for Runtime {
+		fn endpoint_of_account(owner: AccountId) -> Option<pallet_endpoints::EndpointOf<Runtime>> {
+			Endpoints::live_endpoint(&owner)
+		}
+
+		fn endpoint_of_principal(id: PrincipalId) -> Option<(AccountId, pallet_endpoints::EndpointOf<Runtime>)> {
+			Endpoints::endpoint_of_principal(id)
+		}
+
+		fn endpoint_of_peer(peer_id: Vec<u8>) -> Option<(AccountId, pallet_endpoints::EndpointOf<Runtime>)> {
+			Endpoints::endpoint_of_peer(&peer_id)
+		}
+	}
+
+	impl pallet_storage_contracts::runtime_api::StorageContractsApi<
+		Block,
+		AccountId,
+		Balance,
+		pallet_storage_contracts::OfferOf<Runtime>,
+		pallet_storage_contracts::ContractOf<Runtime>,
+	> for Runtime {
+		fn offer(id: OfferId) -> Option<pallet_storage_contracts::OfferOf<Runtime>> {
+			pallet_storage_contracts::Offers::<Runtime>::get(id)
+		}
+
+		fn contract(id: ContractId) -> Option<pallet_storage_contracts::ContractOf<Runtime>> {
+			pallet_storage_contracts::Contracts::<Runtime>::get(id)
+		}
+
+		fn contracts_of(who: AccountId) -> Vec<(ContractId, pallet_storage_contracts::ContractOf<Runtime>)> {
+			StorageContracts::contracts_of(&who)
+		}
+
+		fn quote(id: OfferId, bytes: u64, periods: u32) -> Option<(Balance, Balance, Balance)> {
+			let offer = pallet_storage_contracts::Offers::<Runtime>::get(id)?;
+			StorageContracts::quote(&offer, bytes, periods).ok()
+		}
+	}
+
+	impl pallet_fragments::runtime_api::FragmentsApi<Block, AccountId, pallet_fragments::BlockRecordOf<Runtime>> for Runtime {
+		fn block(id: DataBlockId) -> Option<pallet_fragments::BlockRecordOf<Runtime>> {
+			pallet_fragments::Blocks::<Runtime>::get(id)
+		}
+
+		fn blocks_at_path(path_hash: Hash) -> Vec<(DataBlockId, pallet_fragments::BlockRecordOf<Runtime>)> {
+			Fragments::blocks_at_path(path_hash)
+		}
+
+		fn fragments_held_by(provider: AccountId, limit: u32) -> Vec<(DataBlockId, u8, ContractId)> {
+			pallet_fragments::FragmentsByProvider::<Runtime>::iter_prefix(provider)
+				.take(limit.min(1024) as usize)
+				.map(|((block, index), contract)| (block, index, contract))
+				.collect()
+		}
+
+		fn below_target(limit: u32) -> Vec<(DataBlockId, u8)> {
+			pallet_fragments::BelowTarget::<Runtime>::iter().take(limit.min(1024) as usize).collect()
+		}
+
+		fn erasure_params(owner: AccountId, size: u64, tolerance: u8) -> Result<(u8, u8, u64), sp_runtime::DispatchError> {
+			Fragments::erasure_params(&owner, size, tolerance)
 		}
 	}
 

@@ -14,4 +14,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
 	[pallet_principals, Principals]
+	[pallet_endpoints, Endpoints]
+	[pallet_storage_contracts, StorageContracts]
+	[pallet_fragments, Fragments]
 );

@@ -19,7 +19,7 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
+	Fragments, StorageContracts, System, Timestamp, DAYS, HOURS, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
 };
 use blocktree_primitives::{
 	currency::{MICRO_UNIT, MILLI_UNIT, UNIT},
@@ -154,4 +154,76 @@ impl pallet_principals::Config for Runtime {
 	type MaxPendingRequests = ConstU32<64>;
 	type MaxPublishedCaps = ConstU32<32>;
 	type WeightInfo = pallet_principals::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Held while an endpoint is registered: 1 BKT.
+	pub const EndpointDeposit: Balance = UNIT;
+}
+
+impl pallet_endpoints::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Principals = pallet_principals::Pallet<Runtime>;
+	type EndpointDeposit = EndpointDeposit;
+	type MaxAddresses = ConstU32<8>;
+	/// A day without a heartbeat and an endpoint is gone.
+	type EndpointTtl = ConstU32<DAYS>;
+	type WeightInfo = pallet_endpoints::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Held while a storage offer is listed: 1 BKT.
+	pub const OfferDeposit: Balance = UNIT;
+}
+
+impl pallet_storage_contracts::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	/// Contracts are paid by the hour.
+	type PeriodLength = ConstU32<HOURS>;
+	/// At most a year.
+	type MaxPeriods = ConstU32<{ 24 * 366 }>;
+	/// Missed proofs in three distinct hours slash the provider.
+	type MaxFaults = ConstU32<3>;
+	type MaxOffersPerProvider = ConstU32<8>;
+	type MaxContractsPerAccount = ConstU32<64>;
+	type OfferDeposit = OfferDeposit;
+	type OnContractEnded = Fragments;
+	type WeightInfo = pallet_storage_contracts::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Held per recorded block: 0.01 BKT.
+	pub const BlockDeposit: Balance = 10 * MILLI_UNIT;
+	/// Held per fragment of a recorded block: 0.001 BKT.
+	pub const FragmentDeposit: Balance = MILLI_UNIT;
+}
+
+impl pallet_fragments::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Contracts = StorageContracts;
+	type Randomness = pallet_fragments::randomness::ParentHashRandomness<Runtime>;
+	type MinDataFragments = ConstU8<2>;
+	type MaxDataFragments = ConstU8<16>;
+	type MaxParityFragments = ConstU8<8>;
+	type MaxFragments = ConstU32<24>;
+	/// Blocks are cut into fragments of about 1 MiB while k allows.
+	type TargetFragmentSize = ConstU64<{ 1024 * 1024 }>;
+	/// Data blocks of at most 64 MiB.
+	type MaxBlockSize = ConstU64<{ 64 * 1024 * 1024 }>;
+	type MaxBlocksPerPath = ConstU32<16>;
+	type MaxFragmentsPerContract = ConstU32<256>;
+	type BlockDeposit = BlockDeposit;
+	type FragmentDeposit = FragmentDeposit;
+	/// A challenge round every ten blocks (a minute).
+	type ChallengePeriod = ConstU32<10>;
+	type ChallengesPerRound = ConstU32<8>;
+	/// Two minutes to answer.
+	type ResponseWindow = ConstU32<20>;
+	type WeightInfo = pallet_fragments::weights::SubstrateWeight<Runtime>;
 }

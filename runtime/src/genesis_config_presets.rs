@@ -44,6 +44,8 @@ fn testnet_genesis(
 			authorities: authorities.iter().map(|(_, gp)| (gp.clone(), 1)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		// Dev and local test networks run on loopback and private addresses.
+		endpoints: pallet_endpoints::GenesisConfig { allow_private_addresses: true },
 	})
 }
 

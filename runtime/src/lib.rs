@@ -41,6 +41,9 @@ pub use blocktree_primitives::{
 pub use frame_system::Call as SystemCall;
 pub use pallet_balances::Call as BalancesCall;
 pub use pallet_principals::Call as PrincipalsCall;
+pub use pallet_storage_contracts::Call as StorageContractsCall;
+pub use pallet_fragments::Call as FragmentsCall;
+pub use pallet_endpoints::Call as EndpointsCall;
 pub use pallet_timestamp::Call as TimestampCall;
 
 /// Types the node needs without knowing the runtime's call and extrinsic formats: it handles
@@ -195,4 +198,13 @@ mod runtime {
 
 	#[runtime::pallet_index(7)]
 	pub type Principals = pallet_principals;
+
+	#[runtime::pallet_index(8)]
+	pub type Endpoints = pallet_endpoints;
+
+	#[runtime::pallet_index(9)]
+	pub type StorageContracts = pallet_storage_contracts;
+
+	#[runtime::pallet_index(10)]
+	pub type Fragments = pallet_fragments;
 }

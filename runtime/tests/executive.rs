@@ -1,46 +1,20 @@
 //! Runtime tests, natively: genesis presets build, and a signed transfer goes through
 //! `Executive` in a real block (Aura slot digest, timestamp inherent, finalization).
 
+mod common;
+
 use blocktree_runtime::{
 	genesis_config_presets::{self, ENDOWMENT},
-	Balances, BalancesCall, Executive, Header, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeGenesisConfig, SignedPayload, System, TimestampCall,
-	UncheckedExtrinsic, SLOT_DURATION,
+	Balances, BalancesCall, Executive, Runtime, RuntimeCall, RuntimeEvent, System, UncheckedExtrinsic,
 };
-use codec::Encode;
-use frame_support::genesis_builder_helper::build_state;
-use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
+use common::{ext_from_preset, start_block};
+use sp_consensus_aura::Slot;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{
-	generic::{Digest, DigestItem},
 	traits::Header as _,
 	transaction_validity::{InvalidTransaction, TransactionValidityError},
-	DispatchError, MultiSignature, TokenError,
+	DispatchError, TokenError,
 };
-
-/// Applies a JSON merge patch (objects merge key by key, anything else replaces).
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) =>
-			for (k, v) in patch {
-				merge(base.entry(k).or_insert(serde_json::Value::Null), v);
-			},
-		(base, patch) => *base = patch,
-	}
-}
-
-/// Storage built from the preset `name` the way the node builds a chain spec's genesis: the
-/// preset patch over the default config, through the runtime's GenesisBuilder path.
-fn ext_from_preset(name: &str) -> sp_io::TestExternalities {
-	let patch = genesis_config_presets::get_preset(&name.into())
-		.unwrap_or_else(|| panic!("preset {name} exists"));
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("serializes");
-	merge(&mut config, serde_json::from_slice(&patch).expect("presets are JSON"));
-	let config = serde_json::to_vec(&config).expect("serializes");
-	let mut ext = sp_io::TestExternalities::new(Default::default());
-	ext.execute_with(|| build_state::<RuntimeGenesisConfig>(config).expect("preset builds"));
-	ext
-}
 
 #[test]
 fn every_preset_builds_a_genesis_with_its_validators_and_endowments() {
@@ -63,24 +37,6 @@ fn every_preset_builds_a_genesis_with_its_validators_and_endowments() {
 	assert!(genesis_config_presets::get_preset(&"mainnet".into()).is_none());
 }
 
-/// Starts block `number` in slot `slot`, as an Aura author would, and sets its timestamp.
-fn start_block(number: u32, slot: u64) {
-	let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, Slot::from(slot).encode())] };
-	let header = Header::new(
-		number,
-		Default::default(),
-		Default::default(),
-		System::parent_hash(),
-		digest,
-	);
-	Executive::initialize_block(&header);
-	let now = slot * SLOT_DURATION;
-	let inherent = UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(TimestampCall::set { now }));
-	Executive::apply_extrinsic(inherent)
-		.expect("the timestamp inherent is valid")
-		.expect("the timestamp inherent dispatches");
-}
-
 /// A transfer signed by `signer` and claimed to come from `sender`.
 fn signed_transfer(
 	sender: Sr25519Keyring,
@@ -92,15 +48,7 @@ fn signed_transfer(
 		dest: to.to_account_id().into(),
 		value,
 	});
-	let ext = blocktree_runtime::tx_extension(System::account_nonce(sender.to_account_id()));
-	let payload = SignedPayload::new(call.clone(), ext.clone()).expect("implicit data available");
-	let signature = payload.using_encoded(|p| signer.sign(p));
-	UncheckedExtrinsic::new_signed(
-		call,
-		sender.to_account_id().into(),
-		MultiSignature::Sr25519(signature),
-		ext,
-	)
+	common::signed_as(sender, signer, call)
 }
 
 #[test]

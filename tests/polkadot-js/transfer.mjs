@@ -6,28 +6,11 @@
 //
 // Prints one JSON line `{"ok":true,...}` and exits 0 on success; prints the reason and exits 1
 // on any mismatch or timeout.
-import { ApiPromise, WsProvider } from '@polkadot/api';
-import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { check, connect, fail, send } from './lib.mjs';
 
 const url = process.argv[2] ?? 'ws://127.0.0.1:9944';
-const TIMEOUT_MS = Number(process.env.TRANSFER_TIMEOUT_MS ?? 120_000);
 const AMOUNT = 1_234_567_890_000n; // 1.23456789 BKT at 12 decimals
-
-function fail(message) {
-  console.error(`transfer test failed: ${message}`);
-  process.exit(1);
-}
-
-function check(condition, message) {
-  if (!condition) fail(message);
-}
-
-const timer = setTimeout(() => fail(`no finalized transfer within ${TIMEOUT_MS} ms`), TIMEOUT_MS);
-
-await cryptoWaitReady();
-const provider = new WsProvider(url, 1000);
-const api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
+const { api, keyring } = await connect(url, Number(process.env.TRANSFER_TIMEOUT_MS ?? 120_000));
 
 // Chain properties: wallets format balances and addresses from these.
 const properties = await api.rpc.system.properties();
@@ -41,7 +24,6 @@ const chain = (await api.rpc.system.chain()).toString();
 const runtime = api.runtimeVersion.specName.toString();
 check(runtime === 'blocktree', `runtime spec name is ${runtime}, expected blocktree`);
 
-const keyring = new Keyring({ type: 'sr25519', ss58Format: ss58 });
 const alice = keyring.addFromUri('//Alice');
 const bob = keyring.addFromUri('//Bob');
 
@@ -50,29 +32,13 @@ const startHash = await api.rpc.chain.getFinalizedHead();
 const aliceBefore = await free(startHash, alice.address);
 const bobBefore = await free(startHash, bob.address);
 
-const { blockHash, fee } = await new Promise((resolve, reject) => {
-  api.tx.balances
-    .transferKeepAlive(bob.address, AMOUNT)
-    .signAndSend(alice, ({ status, events, dispatchError }) => {
-      if (dispatchError) {
-        reject(new Error(`dispatch error: ${dispatchError.toString()}`));
-        return;
-      }
-      if (status.isInvalid || status.isDropped || status.isUsurped) {
-        reject(new Error(`transaction ${status.type}`));
-        return;
-      }
-      if (status.isFinalized) {
-        const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
-        if (!paid) {
-          reject(new Error('no TransactionFeePaid event in the finalized block'));
-          return;
-        }
-        resolve({ blockHash: status.asFinalized, fee: paid.event.data.actualFee.toBigInt() });
-      }
-    })
-    .catch(reject);
-}).catch((e) => fail(e.message));
+const { blockHash, fee } = await send(api, api.tx.balances.transferKeepAlive(bob.address, AMOUNT), alice, { finalized: true })
+  .then(({ blockHash, events }) => {
+    const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
+    if (!paid) fail('no TransactionFeePaid event in the finalized block');
+    return { blockHash, fee: paid.event.data.actualFee.toBigInt() };
+  })
+  .catch((e) => fail(e.message));
 
 const aliceAfter = await free(blockHash, alice.address);
 const bobAfter = await free(blockHash, bob.address);
@@ -92,6 +58,5 @@ console.log(JSON.stringify({
   amount: AMOUNT.toString(),
   fee: fee.toString(),
 }));
-clearTimeout(timer);
 await api.disconnect();
 process.exit(0);

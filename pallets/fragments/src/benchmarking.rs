@@ -70,8 +70,15 @@ fn place<T: Config>(id: DataBlockId, providers: &[(T::AccountId, ContractId)], c
 	}
 }
 
+/// A hash with `i` in its last bytes (no_std has no `from_low_u64_be`).
+fn numbered(i: u64) -> H256 {
+	let mut bytes = [0u8; 32];
+	bytes[24..].copy_from_slice(&i.to_be_bytes());
+	H256(bytes)
+}
+
 fn block(i: u32) -> DataBlockId {
-	H256::from_low_u64_be(i as u64 + 1)
+	numbered(i as u64 + 1)
 }
 
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
@@ -148,7 +155,7 @@ mod benchmarks {
 		let index = chunks - 2;
 		let chunk = alloc::vec![7u8; PROOF_CHUNK_SIZE as usize];
 		let leaves: alloc::vec::Vec<H256> = (0..chunks)
-			.map(|i| if i == index { merkle::leaf_hash(&chunk) } else { H256::from_low_u64_be(i as u64) })
+			.map(|i| if i == index { merkle::leaf_hash(&chunk) } else { numbered(i as u64) })
 			.collect();
 		let root = merkle::root(&leaves);
 		let proof = merkle::prove(&leaves, index as usize).expect("index < chunks; qed");

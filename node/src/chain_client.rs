@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use blocktree_runtime::{
-	tx_extension, Hash, Runtime, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload,
+	tx_extension, Hash, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload,
 	UncheckedExtrinsic,
 };
 use codec::{Decode, Encode};
@@ -152,7 +152,7 @@ impl ChainClient {
 			.map_err(|e| format!("the node refused the transaction from {address}: {e}"))?;
 		let block = tokio::time::timeout(INCLUSION_TIMEOUT, async {
 			while let Some(status) = watch.next().await {
-				let status = status.map_err(|e| self.rpc_error(e))?;
+				let status = status.map_err(|e| format!("{}: {e}", self.url))?;
 				if let Some(hash) = status.get("inBlock").or_else(|| status.get("finalized")) {
 					return Ok(Hash::from_slice(&hex_decode(hash, "block hash")?));
 				}
@@ -202,7 +202,7 @@ impl ChainClient {
 	}
 
 	async fn events_of(&self, block: Hash, index: u32) -> Result<Vec<RuntimeEvent>, String> {
-		let key = frame_system::Events::<Runtime>::hashed_key();
+		let key = frame_support::storage::storage_prefix(b"System", b"Events");
 		let raw: Value = self
 			.rpc
 			.request("state_getStorage", rpc_params![sp_core::bytes::to_hex(&key, false), block])

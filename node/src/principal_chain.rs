@@ -70,12 +70,11 @@ pub async fn claim_root(client: &ChainClient, signer: &sp_core::sr25519::Pair) -
 pub async fn request(client: &ChainClient, signer: &sp_core::sr25519::Pair, prefix: BlockPath) -> Result<u64, String> {
 	let call = RuntimeCall::Principals(PrincipalsCall::request_write_access { prefix });
 	let included = client.submit(signer, call).await?;
-	principals_events(&included)
-		.find_map(|e| match e {
-			PrincipalsEvent::WriteAccessRequested { request, .. } => Some(*request),
-			_ => None,
-		})
-		.ok_or_else(|| "the chain recorded no WriteAccessRequested event".into())
+	let id = principals_events(&included).find_map(|e| match e {
+		PrincipalsEvent::WriteAccessRequested { request, .. } => Some(*request),
+		_ => None,
+	});
+	id.ok_or_else(|| "the chain recorded no WriteAccessRequested event".into())
 }
 
 /// The pending requests for `owner`'s tree.
@@ -104,14 +103,13 @@ pub async fn approve(
 ) -> Result<String, String> {
 	let call = RuntimeCall::Principals(PrincipalsCall::approve_write_request { owner, request, cap, chain });
 	let included = client.submit(signer, call).await?;
-	principals_events(&included)
-		.find_map(|e| match e {
-			PrincipalsEvent::WriteAccessGranted { subject, .. } => {
-				Some(format!("granted request {request}: {} may now write", hex_id(subject)))
-			},
-			_ => None,
-		})
-		.ok_or_else(|| "the chain recorded no WriteAccessGranted event".into())
+	let granted = principals_events(&included).find_map(|e| match e {
+		PrincipalsEvent::WriteAccessGranted { subject, .. } => {
+			Some(format!("granted request {request}: {} may now write", hex_id(subject)))
+		},
+		_ => None,
+	});
+	granted.ok_or_else(|| "the chain recorded no WriteAccessGranted event".into())
 }
 
 /// Rejects request `request` of `owner`'s tree (the requester gets the deposit back).

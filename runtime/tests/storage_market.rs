@@ -14,7 +14,7 @@ use blocktree_runtime::{
 };
 use common::{ext_from_preset, next_block, signed, start_block};
 use frame_support::{
-	traits::{fungible::Inspect, fungible::InspectHold, Get},
+	traits::fungible::{Inspect, InspectHold},
 	BoundedVec,
 };
 use pallet_fragments::{BelowTarget, Challenges, Event as FragmentsEvent};

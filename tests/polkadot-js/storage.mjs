@@ -25,14 +25,16 @@ const find = (events, section, method) =>
 
 try {
   // Bob's endpoint: an ed25519 peer id (identity multihash) on loopback, which dev allows.
-  const peerId = new Uint8Array([0x00, 0x24, 0x08, 0x01, 0x12, 0x20, ...new Array(32).fill(7)]);
+  // Bytes go in as hex: polkadot.js reads a Uint8Array for a `Vec<u8>` as already
+  // length-prefixed.
+  const peerId = '0x002408011220' + '07'.repeat(32);
   await send(api, api.tx.endpoints.register(peerId, [{ Ip4: { ip: [127, 0, 0, 1], port: 30333 } }]), bob);
   const endpoint = await api.call.endpointsApi.endpointOfAccount(bob.address);
   check(endpoint.isSome, 'Bob has no endpoint after registering');
   check(endpoint.unwrap().addresses.length === 1, `Bob's endpoint: ${endpoint.toString()}`);
 
   // Malformed peer id: refused with the pallet's reason.
-  const refused = await send(api, api.tx.endpoints.register(new Uint8Array([1, 2, 3]), [{ Ip4: { ip: [127, 0, 0, 1], port: 1 } }]), alice)
+  const refused = await send(api, api.tx.endpoints.register('0x010203', [{ Ip4: { ip: [127, 0, 0, 1], port: 1 } }]), alice)
     .then(() => 'accepted', (e) => e.message);
   check(refused === 'endpoints.MalformedPeerId', `a malformed peer id gave ${refused}`);
 

@@ -327,3 +327,28 @@ fn bad_origins_are_refused() {
 		assert_noop!(Fragments::remove_block(RuntimeOrigin::root(), block_id(1)), DispatchError::BadOrigin);
 	});
 }
+
+#[test]
+fn an_answer_at_or_after_the_deadline_is_expired() {
+	new_test_ext().execute_with(|| {
+		contracts(3, 20_000);
+		let (_, n, fsize) = record(1, 100, 1);
+		place_all(1, n);
+		run_to(CHALLENGE_PERIOD);
+		let ((block, index), challenge) = Challenges::<Test>::iter().next().expect("a challenge was issued");
+		// The deadline block has begun but its hook has not run yet (e.g. the answer is in the
+		// same block): too late all the same.
+		System::set_block_number(challenge.deadline);
+		let (chunk, proof) = prove_chunk(&fragment(1, index, fsize), challenge.chunk).unwrap();
+		assert_noop!(
+			Fragments::submit_proof(
+				RuntimeOrigin::signed(challenge.provider),
+				block,
+				index,
+				BoundedVec::try_from(chunk).unwrap(),
+				proof
+			),
+			Error::<Test>::ChallengeExpired
+		);
+	});
+}

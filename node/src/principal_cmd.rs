@@ -57,6 +57,21 @@ pub struct ChainArgs {
 	pub signer: Option<String>,
 }
 
+/// The cap being issued: its lifetime, the issuer's own chain, where the result goes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CapArgs {
+	/// Lifetime of the cap in days.
+	#[arg(long, default_value_t = 30)]
+	pub days: u64,
+	/// The issuer's own cap chain (hex SCALE from an earlier `issue-cap` or `approve`), when the
+	/// issuer does not own the tree.
+	#[arg(long)]
+	pub chain_file: Option<PathBuf>,
+	/// Write the new chain here (a new file) instead of stdout.
+	#[arg(long)]
+	pub out: Option<PathBuf>,
+}
+
 /// Principal key management and the principal's life on chain.
 #[derive(Debug, clap::Subcommand)]
 pub enum PrincipalCmd {
@@ -112,16 +127,8 @@ pub enum PrincipalCmd {
 		/// The subtree, e.g. `/<root id>/photos`.
 		#[arg(long)]
 		prefix: String,
-		/// Lifetime in days.
-		#[arg(long, default_value_t = 30)]
-		days: u64,
-		/// The issuer's own cap chain (hex SCALE from an earlier `issue-cap`), when the issuer
-		/// does not own the tree.
-		#[arg(long)]
-		chain_file: Option<PathBuf>,
-		/// Write the chain here instead of stdout.
-		#[arg(long)]
-		out: Option<PathBuf>,
+		#[command(flatten)]
+		cap: CapArgs,
 		#[command(flatten)]
 		password: PasswordArgs,
 	},
@@ -167,15 +174,8 @@ pub enum PrincipalCmd {
 		/// The request id (from `requests`).
 		#[arg(long)]
 		request: u64,
-		/// Lifetime of the cap in days.
-		#[arg(long, default_value_t = 30)]
-		days: u64,
-		/// The approver's own cap chain when it does not own the tree.
-		#[arg(long)]
-		chain_file: Option<PathBuf>,
-		/// Write the new chain here instead of stdout.
-		#[arg(long)]
-		out: Option<PathBuf>,
+		#[command(flatten)]
+		cap: CapArgs,
 		#[command(flatten)]
 		password: PasswordArgs,
 		#[command(flatten)]
@@ -405,15 +405,15 @@ impl PrincipalCmd {
 				println!("{}", describe(&keys));
 				Ok(())
 			},
-			PrincipalCmd::IssueCap { key_file, subject, prefix, days, chain_file, out, password } => {
+			PrincipalCmd::IssueCap { key_file, subject, prefix, cap, password } => {
 				let subject = parse_principal_id(subject)?;
 				let prefix = BlockPath::parse(prefix).map_err(|e| format!("--prefix: {e}"))?;
-				let chain = read_chain_file(chain_file.as_deref())?;
+				let chain = read_chain_file(cap.chain_file.as_deref())?;
 				let keys = load_keys(key_file, password)?;
-				let (cap, chain) = issue_cap(&keys, subject, prefix, *days, chain)?;
+				let (new_cap, chain) = issue_cap(&keys, subject, prefix, cap.days, chain)?;
 				let mut full = chain.into_inner();
-				full.push(cap);
-				emit_chain(full, out.as_deref())
+				full.push(new_cap);
+				emit_chain(full, cap.out.as_deref())
 			},
 			PrincipalCmd::Register { key_file, password, chain } => {
 				let signer = principal_chain::signer(&chain.signer)?;
@@ -449,9 +449,9 @@ impl PrincipalCmd {
 				})
 				.map(|pending| print!("{}", principal_chain::describe_pending(&pending)))
 			},
-			PrincipalCmd::Approve { key_file, owner, request, days, chain_file, out, password, chain } => {
+			PrincipalCmd::Approve { key_file, owner, request, cap: cap_args, password, chain } => {
 				let signer = principal_chain::signer(&chain.signer)?;
-				let issuer_chain = read_chain_file(chain_file.as_deref())?;
+				let issuer_chain = read_chain_file(cap_args.chain_file.as_deref())?;
 				let keys = load_keys(key_file, password)?;
 				let owner = match owner {
 					Some(owner) => parse_principal_id(owner)?,
@@ -463,14 +463,15 @@ impl PrincipalCmd {
 					let (_, wanted) = pending.into_iter().find(|(id, _)| id == request).ok_or_else(|| {
 						format!("no pending request {request} for this tree: list them with `principal requests`")
 					})?;
-					let (cap, issuer_chain) = issue_cap(&keys, wanted.requester, wanted.prefix, *days, issuer_chain)?;
+					let (cap, issuer_chain) =
+						issue_cap(&keys, wanted.requester, wanted.prefix, cap_args.days, issuer_chain)?;
 					let done = principal_chain::approve(&client, &signer, owner, *request, cap.clone(), issuer_chain.clone()).await?;
 					eprintln!("[{LOG_TARGET}] {done}");
 					let mut full = issuer_chain.into_inner();
 					full.push(cap);
 					Ok(full)
 				})?;
-				emit_chain(full, out.as_deref())
+				emit_chain(full, cap_args.out.as_deref())
 			},
 			PrincipalCmd::Reject { owner, request, chain } => {
 				let owner = parse_principal_id(owner)?;

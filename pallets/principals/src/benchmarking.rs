@@ -199,5 +199,19 @@ mod benchmarks {
 		assert_eq!(PendingRequestCount::<T>::get(o.id()), 0);
 	}
 
+	#[benchmark]
+	fn remove_expired_revocation() {
+		let o = owner::<T>();
+		let mut c = cap(&o, PrincipalId::repeat_byte(9), &photos(&o.id()));
+		// Expired at the epoch: any time the chain reports is at or after it.
+		c.cap.expires_at = 0;
+		Principals::<T>::revoke_write_cap(RawOrigin::Signed(o.account.clone()).into(), c.cap.clone())
+			.expect("the owner revokes");
+		let anyone: T::AccountId = frame_benchmarking::whitelisted_caller();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(anyone), c.cap.id());
+		assert!(!Revocations::<T>::contains_key(c.cap.id()));
+	}
+
 	impl_benchmark_test_suite!(Principals, crate::mock::new_test_ext(), crate::mock::Test);
 }

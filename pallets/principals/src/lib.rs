@@ -210,9 +210,19 @@ pub mod pallet {
 	pub type Roots<T: Config> =
 		StorageMap<_, Blake2_128Concat, PrincipalId, RootRecord<BlockNumberFor<T>, BalanceOf<T>>>;
 
-	/// Revoked write caps, with the block they were revoked in.
+	/// A revoked write cap: when it was revoked, and when the cap would have expired anyway
+	/// (after which the record may be removed: an expired cap fails verification by itself).
+	#[derive(Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+	pub struct Revocation<BlockNumber> {
+		/// The block it was revoked in.
+		pub revoked_at: BlockNumber,
+		/// The cap's own expiry (unix milliseconds).
+		pub cap_expires_at: u64,
+	}
+
+	/// Revoked write caps, until they expire.
 	#[pallet::storage]
-	pub type Revocations<T: Config> = StorageMap<_, Identity, CapId, BlockNumberFor<T>>;
+	pub type Revocations<T: Config> = StorageMap<_, Identity, CapId, Revocation<BlockNumberFor<T>>>;
 
 	/// Pending write requests, by tree owner and request id.
 	#[pallet::storage]
@@ -276,6 +286,8 @@ pub mod pallet {
 		WriteRequestCancelled { owner: PrincipalId, request: RequestId },
 		/// An expired write request was removed.
 		WriteRequestExpired { owner: PrincipalId, request: RequestId },
+		/// The revocation of a cap that has expired since was removed.
+		RevocationRemoved { cap: CapId },
 	}
 
 	#[pallet::error]
@@ -297,6 +309,10 @@ pub mod pallet {
 		RootNotClaimed,
 		/// The cap is already revoked.
 		AlreadyRevoked,
+		/// No revocation of this cap is recorded.
+		RevocationNotFound,
+		/// The revoked cap has not expired yet: its revocation must stay.
+		CapNotExpired,
 		/// Only a cap's issuer or the owner of the tree it covers may revoke it.
 		NotAllowedToRevoke,
 		/// The tree has too many pending write requests: try again later.
@@ -455,7 +471,8 @@ pub mod pallet {
 			ensure!(cap.issuer == by || cap.prefix.root() == by, Error::<T>::NotAllowedToRevoke);
 			let id = cap.id();
 			ensure!(!Revocations::<T>::contains_key(id), Error::<T>::AlreadyRevoked);
-			Revocations::<T>::insert(id, frame_system::Pallet::<T>::block_number());
+			let revoked_at = frame_system::Pallet::<T>::block_number();
+			Revocations::<T>::insert(id, Revocation { revoked_at, cap_expires_at: cap.expires_at });
 			Self::deposit_event(Event::WriteCapRevoked { cap: id, by });
 			Ok(())
 		}
@@ -622,6 +639,26 @@ pub mod pallet {
 			);
 			Self::close_request(owner, request, &pending)?;
 			Self::deposit_event(Event::WriteRequestExpired { owner, request });
+			Ok(())
+		}
+
+		/// Remove the revocation of a cap that has expired since (it fails verification as
+		/// expired from then on), so that revocations do not accumulate forever.
+		///
+		/// ## Dispatch Origin
+		/// Signed by anyone (housekeeping).
+		///
+		/// Errors: `RevocationNotFound`, `CapNotExpired`. Event: `RevocationRemoved`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::remove_expired_revocation())]
+		pub fn remove_expired_revocation(origin: OriginFor<T>, cap: CapId) -> DispatchResult {
+			ensure_signed(origin)?;
+			let revocation = Revocations::<T>::get(cap).ok_or(Error::<T>::RevocationNotFound)?;
+			let now = OnChainCapContext::<T>(PhantomData).now_ms();
+			// The same rule as verification: a cap is expired from its `expires_at` on.
+			ensure!(now >= revocation.cap_expires_at, Error::<T>::CapNotExpired);
+			Revocations::<T>::remove(cap);
+			Self::deposit_event(Event::RevocationRemoved { cap });
 			Ok(())
 		}
 	}

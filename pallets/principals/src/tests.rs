@@ -189,12 +189,34 @@ fn caps_are_revoked_by_their_issuer_or_the_tree_owner_only() {
 			Error::<Test>::CapRevoked
 		);
 		assert_noop!(
-			Principals::revoke_write_cap(RuntimeOrigin::signed(2), bob_to_carol.cap),
+			Principals::revoke_write_cap(RuntimeOrigin::signed(2), bob_to_carol.cap.clone()),
 			Error::<Test>::AlreadyRevoked
 		);
 		// The tree owner revokes a cap issued by someone else over their tree too.
 		let bob_to_carol_again = cap(&bob, carol.id(), &photos.join("2025").unwrap(), LATER);
 		assert_ok!(Principals::revoke_write_cap(RuntimeOrigin::signed(1), bob_to_carol_again.cap));
+
+		// Revocations stay while the cap could be used, and may be removed once it expired.
+		let id = bob_to_carol.cap.id();
+		assert_eq!(crate::Revocations::<Test>::get(id).map(|r| r.cap_expires_at), Some(LATER));
+		assert_noop!(
+			Principals::remove_expired_revocation(RuntimeOrigin::signed(4), id),
+			Error::<Test>::CapNotExpired
+		);
+		assert_noop!(
+			Principals::remove_expired_revocation(RuntimeOrigin::signed(4), sp_core::H256::repeat_byte(3)),
+			Error::<Test>::RevocationNotFound
+		);
+		assert_noop!(Principals::remove_expired_revocation(RuntimeOrigin::none(), id), sp_runtime::traits::BadOrigin);
+		pallet_timestamp::Now::<Test>::put(LATER);
+		assert_ok!(Principals::remove_expired_revocation(RuntimeOrigin::signed(4), id));
+		System::assert_last_event(Event::RevocationRemoved { cap: id }.into());
+		assert!(crate::Revocations::<Test>::get(id).is_none());
+		// The chain is still refused: the cap has expired.
+		assert_noop!(
+			Principals::check_write_access(&carol.id(), &target, &chain),
+			Error::<Test>::CapExpired
+		);
 	});
 }
 

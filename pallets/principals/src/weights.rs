@@ -46,6 +46,7 @@ pub trait WeightInfo {
 	fn reject_write_request() -> Weight;
 	fn cancel_write_request() -> Weight;
 	fn remove_expired_request() -> Weight;
+	fn remove_expired_revocation() -> Weight;
 }
 
 /// Measured weights, with storage costs from the runtime's `DbWeight`.
@@ -61,8 +62,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof size measured: `109` bytes.
-		// Minimum execution time: 83_274_000 ps.
-		Weight::from_parts(91_376_000, 3658)
+		// Minimum execution time: 87_560_000 ps.
+		Weight::from_parts(134_501_000, 3658)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -72,8 +73,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Principals::PrincipalRecords` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	fn rotate_keys() -> Weight {
 		// Proof size measured: `297` bytes.
-		// Minimum execution time: 48_112_000 ps.
-		Weight::from_parts(53_019_000, 3626)
+		// Minimum execution time: 50_024_000 ps.
+		Weight::from_parts(53_951_000, 3626)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -87,19 +88,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn claim_root() -> Weight {
 		// Proof size measured: `370` bytes.
-		// Minimum execution time: 50_866_000 ps.
-		Weight::from_parts(54_651_000, 3658)
+		// Minimum execution time: 52_559_000 ps.
+		Weight::from_parts(56_274_000, 3658)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Principals::ControlledPrincipal` (r:1 w:0)
 	/// Proof: `Principals::ControlledPrincipal` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Principals::Revocations` (r:1 w:1)
-	/// Proof: `Principals::Revocations` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Proof: `Principals::Revocations` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn revoke_write_cap() -> Weight {
 		// Proof size measured: `145` bytes.
-		// Minimum execution time: 15_513_000 ps.
-		Weight::from_parts(18_057_000, 3545)
+		// Minimum execution time: 16_495_000 ps.
+		Weight::from_parts(23_004_000, 3545)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -119,8 +120,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Principals::Requests` (`max_values`: None, `max_size`: Some(8373), added: 10848, mode: `MaxEncodedLen`)
 	fn request_write_access() -> Weight {
 		// Proof size measured: `509` bytes.
-		// Minimum execution time: 65_478_000 ps.
-		Weight::from_parts(110_405_000, 3658)
+		// Minimum execution time: 65_297_000 ps.
+		Weight::from_parts(71_747_000, 3658)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -135,7 +136,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Principals::PrincipalRecords` (r:8 w:0)
 	/// Proof: `Principals::PrincipalRecords` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Principals::Revocations` (r:8 w:0)
-	/// Proof: `Principals::Revocations` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Proof: `Principals::Revocations` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -147,9 +148,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `c` ranges over `[0, 7]`.
 	fn approve_write_request(c: u32, ) -> Weight {
 		// Proof size measured: `1021 + c * (229 ±0)` bytes.
-		// Minimum execution time: 141_020_000 ps.
-		Weight::from_parts(231_987_151, 11838)
-			.saturating_add(Weight::from_parts(46_882_552, 0).saturating_mul(c.into()))
+		// Minimum execution time: 139_999_000 ps.
+		Weight::from_parts(196_746_779, 11838)
+			.saturating_add(Weight::from_parts(53_371_568, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -167,8 +168,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Principals::PendingRequestCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn reject_write_request() -> Weight {
 		// Proof size measured: `756` bytes.
-		// Minimum execution time: 53_600_000 ps.
-		Weight::from_parts(61_452_000, 11838)
+		// Minimum execution time: 55_774_000 ps.
+		Weight::from_parts(61_922_000, 11838)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -184,8 +185,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Principals::PendingRequestCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn cancel_write_request() -> Weight {
 		// Proof size measured: `756` bytes.
-		// Minimum execution time: 53_119_000 ps.
-		Weight::from_parts(60_350_000, 11838)
+		// Minimum execution time: 55_563_000 ps.
+		Weight::from_parts(60_310_000, 11838)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -199,61 +200,77 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Principals::PendingRequestCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn remove_expired_request() -> Weight {
 		// Proof size measured: `649` bytes.
-		// Minimum execution time: 50_275_000 ps.
-		Weight::from_parts(56_935_000, 11838)
+		// Minimum execution time: 52_058_000 ps.
+		Weight::from_parts(58_287_000, 11838)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
+	}
+	/// Storage: `Principals::Revocations` (r:1 w:1)
+	/// Proof: `Principals::Revocations` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	fn remove_expired_revocation() -> Weight {
+		// Proof size measured: `147` bytes.
+		// Minimum execution time: 26_139_000 ps.
+		Weight::from_parts(83_735_000, 3509)
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(1))
 	}
 }
 
 /// The same measurements with ParityDB storage costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn register() -> Weight {
-		Weight::from_parts(91_376_000, 3658)
+		Weight::from_parts(134_501_000, 3658)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn rotate_keys() -> Weight {
-		Weight::from_parts(53_019_000, 3626)
+		Weight::from_parts(53_951_000, 3626)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn claim_root() -> Weight {
-		Weight::from_parts(54_651_000, 3658)
+		Weight::from_parts(56_274_000, 3658)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	fn revoke_write_cap() -> Weight {
-		Weight::from_parts(18_057_000, 3545)
+		Weight::from_parts(23_004_000, 3545)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn request_write_access() -> Weight {
-		Weight::from_parts(110_405_000, 3658)
+		Weight::from_parts(71_747_000, 3658)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
 	fn approve_write_request(c: u32, ) -> Weight {
-		Weight::from_parts(231_987_151, 11838)
-			.saturating_add(Weight::from_parts(46_882_552, 0).saturating_mul(c.into()))
+		Weight::from_parts(196_746_779, 11838)
+			.saturating_add(Weight::from_parts(53_371_568, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(9))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(6))
 			.saturating_add(Weight::from_parts(0, 2636).saturating_mul(c.into()))
 	}
 	fn reject_write_request() -> Weight {
-		Weight::from_parts(61_452_000, 11838)
+		Weight::from_parts(61_922_000, 11838)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn cancel_write_request() -> Weight {
-		Weight::from_parts(60_350_000, 11838)
+		Weight::from_parts(60_310_000, 11838)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 	fn remove_expired_request() -> Weight {
-		Weight::from_parts(56_935_000, 11838)
+		Weight::from_parts(58_287_000, 11838)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
+	}
+	fn remove_expired_revocation() -> Weight {
+		Weight::from_parts(83_735_000, 3509)
+			.saturating_add(ParityDbWeight::get().reads(2))
+			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 }

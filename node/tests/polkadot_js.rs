@@ -64,3 +64,11 @@ async fn polkadot_js_uses_the_storage_market_from_metadata_alone() {
 	let paid: u128 = report["paid"].as_str().and_then(|f| f.parse().ok()).expect("paid reported");
 	assert_eq!(paid, 1_024_000, "ending in the first hour pays that hour as notice");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn polkadot_js_records_places_and_proves_storage_with_js_built_merkle_proofs() {
+	let report = run_client("dev-pjs-proofs", "proofs.mjs").await;
+	assert_eq!((report["k"].as_u64(), report["n"].as_u64()), (Some(2), Some(3)), "8 KiB, tolerance 1, 3 providers");
+	assert_eq!(report["fragmentSize"], 4096);
+	assert!(report["answered"].as_u64().unwrap_or(0) >= 1, "at least one challenge was answered");
+}

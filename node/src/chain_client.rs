@@ -26,6 +26,9 @@ use sp_runtime::{
 /// How long to wait for a submitted transaction to reach a block.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Prefix of progress lines on stderr.
+const LOG_TARGET: &str = "blocktree::chain";
+
 /// Where the node listens unless told otherwise.
 pub const DEFAULT_RPC_URL: &str = "ws://127.0.0.1:9944";
 
@@ -150,6 +153,7 @@ impl ChainClient {
 			)
 			.await
 			.map_err(|e| format!("the node refused the transaction from {address}: {e}"))?;
+		eprintln!("[{LOG_TARGET}] transaction from {address} submitted; waiting for a block...");
 		let block = tokio::time::timeout(INCLUSION_TIMEOUT, async {
 			while let Some(status) = watch.next().await {
 				let status = status.map_err(|e| format!("{}: {e}", self.url))?;

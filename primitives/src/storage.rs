@@ -86,6 +86,10 @@ pub trait ContractLedger<AccountId> {
 	/// The number of distinct providers `client` has live contracts with.
 	fn live_providers_of(client: &AccountId) -> u32;
 
+	/// The most live contracts one client may have: the bound on what
+	/// [`ContractLedger::live_providers_of`] reads, for weights.
+	fn max_contracts_per_client() -> u32;
+
 	/// Benchmark setup only: opens a live contract of `bytes` between `provider` and `client`
 	/// by the ledger's own rules (funding them as needed). `None` where unsupported.
 	fn open_for_benchmark(_provider: &AccountId, _client: &AccountId, _bytes: u64) -> Option<ContractId> {

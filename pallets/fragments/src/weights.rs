@@ -52,9 +52,9 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Fragments::Blocks` (r:1 w:1)
 	/// Proof: `Fragments::Blocks` (`max_values`: None, `max_size`: Some(1883), added: 4358, mode: `MaxEncodedLen`)
-	/// Storage: `StorageContracts::ClientContracts` (r:25 w:0)
+	/// Storage: `StorageContracts::ClientContracts` (r:64 w:0)
 	/// Proof: `StorageContracts::ClientContracts` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `StorageContracts::Contracts` (r:24 w:0)
+	/// Storage: `StorageContracts::Contracts` (r:64 w:0)
 	/// Proof: `StorageContracts::Contracts` (`max_values`: None, `max_size`: Some(177), added: 2652, mode: `MaxEncodedLen`)
 	/// Storage: `Fragments::PathBlockCount` (r:1 w:1)
 	/// Proof: `Fragments::PathBlockCount` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
@@ -68,10 +68,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Fragments::BlocksByPath` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[17, 24]`.
 	fn record_block(_n: u32, ) -> Weight {
-		// Proof size measured: `5696` bytes.
-		// Minimum execution time: 183_113_000 ps.
-		Weight::from_parts(292_913_935, 64638)
-			.saturating_add(T::DbWeight::get().reads(53))
+		// Proof size measured: `13093` bytes.
+		// Minimum execution time: 360_778_000 ps.
+		Weight::from_parts(449_389_805, 170718)
+			.saturating_add(T::DbWeight::get().reads(132))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
 	/// Storage: `Fragments::Blocks` (r:1 w:1)
@@ -94,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Fragments::PoolSlot` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	fn place_fragment() -> Weight {
 		// Proof size measured: `3459` bytes.
-		// Minimum execution time: 50_536_000 ps.
-		Weight::from_parts(65_668_000, 5348)
+		// Minimum execution time: 50_825_000 ps.
+		Weight::from_parts(60_931_000, 5348)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(9))
 	}
@@ -121,8 +121,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Fragments::BelowTarget` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn report_missing() -> Weight {
 		// Proof size measured: `4056` bytes.
-		// Minimum execution time: 65_137_000 ps.
-		Weight::from_parts(80_380_000, 5348)
+		// Minimum execution time: 64_546_000 ps.
+		Weight::from_parts(72_228_000, 5348)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(12))
 	}
@@ -157,9 +157,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `n` ranges over `[17, 24]`.
 	fn remove_block(n: u32, ) -> Weight {
 		// Proof size measured: `2023 + n * (280 ±0)` bytes.
-		// Minimum execution time: 407_808_000 ps.
-		Weight::from_parts(83_051_622, 21150)
-			.saturating_add(Weight::from_parts(21_546_964, 0).saturating_mul(n.into()))
+		// Minimum execution time: 386_767_000 ps.
+		Weight::from_parts(62_808_870, 21150)
+			.saturating_add(Weight::from_parts(19_782_295, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -172,8 +172,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Fragments::Blocks` (`max_values`: None, `max_size`: Some(1883), added: 4358, mode: `MaxEncodedLen`)
 	fn submit_proof() -> Weight {
 		// Proof size measured: `1359` bytes.
-		// Minimum execution time: 48_722_000 ps.
-		Weight::from_parts(68_692_000, 5348)
+		// Minimum execution time: 44_597_000 ps.
+		Weight::from_parts(67_210_000, 5348)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -192,9 +192,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `c` ranges over `[1, 8]`.
 	fn issue_challenges(c: u32, ) -> Weight {
 		// Proof size measured: `4422 + c * (110 ±0)` bytes.
-		// Minimum execution time: 25_528_000 ps.
-		Weight::from_parts(23_128_581, 7277)
-			.saturating_add(Weight::from_parts(13_601_358, 0).saturating_mul(c.into()))
+		// Minimum execution time: 28_763_000 ps.
+		Weight::from_parts(33_384_156, 7277)
+			.saturating_add(Weight::from_parts(14_098_448, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -226,9 +226,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `c` ranges over `[1, 8]`.
 	fn expire_challenges(c: u32, ) -> Weight {
 		// Proof size measured: `1313 + c * (1056 ±0)` bytes.
-		// Minimum execution time: 54_100_000 ps.
-		Weight::from_parts(30_651_530, 3742)
-			.saturating_add(Weight::from_parts(37_364_252, 0).saturating_mul(c.into()))
+		// Minimum execution time: 54_651_000 ps.
+		Weight::from_parts(29_894_333, 3742)
+			.saturating_add(Weight::from_parts(35_732_526, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -258,9 +258,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `c` ranges over `[1, 256]`.
 	fn contract_ended(c: u32, ) -> Weight {
 		// Proof size measured: `1633 + c * (756 ±0)` bytes.
-		// Minimum execution time: 43_745_000 ps.
-		Weight::from_parts(45_538_000, 3733)
-			.saturating_add(Weight::from_parts(29_848_995, 0).saturating_mul(c.into()))
+		// Minimum execution time: 41_281_000 ps.
+		Weight::from_parts(42_614_000, 3733)
+			.saturating_add(Weight::from_parts(30_217_484, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -272,23 +272,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with ParityDB storage costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn record_block(_n: u32, ) -> Weight {
-		Weight::from_parts(292_913_935, 64638)
-			.saturating_add(ParityDbWeight::get().reads(53))
+		Weight::from_parts(449_389_805, 170718)
+			.saturating_add(ParityDbWeight::get().reads(132))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn place_fragment() -> Weight {
-		Weight::from_parts(65_668_000, 5348)
+		Weight::from_parts(60_931_000, 5348)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(9))
 	}
 	fn report_missing() -> Weight {
-		Weight::from_parts(80_380_000, 5348)
+		Weight::from_parts(72_228_000, 5348)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(12))
 	}
 	fn remove_block(n: u32, ) -> Weight {
-		Weight::from_parts(83_051_622, 21150)
-			.saturating_add(Weight::from_parts(21_546_964, 0).saturating_mul(n.into()))
+		Weight::from_parts(62_808_870, 21150)
+			.saturating_add(Weight::from_parts(19_782_295, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(7))
@@ -296,13 +296,13 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2652).saturating_mul(n.into()))
 	}
 	fn submit_proof() -> Weight {
-		Weight::from_parts(68_692_000, 5348)
+		Weight::from_parts(67_210_000, 5348)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn issue_challenges(c: u32, ) -> Weight {
-		Weight::from_parts(23_128_581, 7277)
-			.saturating_add(Weight::from_parts(13_601_358, 0).saturating_mul(c.into()))
+		Weight::from_parts(33_384_156, 7277)
+			.saturating_add(Weight::from_parts(14_098_448, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(1))
@@ -310,8 +310,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2115).saturating_mul(c.into()))
 	}
 	fn expire_challenges(c: u32, ) -> Weight {
-		Weight::from_parts(30_651_530, 3742)
-			.saturating_add(Weight::from_parts(37_364_252, 0).saturating_mul(c.into()))
+		Weight::from_parts(29_894_333, 3742)
+			.saturating_add(Weight::from_parts(35_732_526, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(4))
@@ -319,8 +319,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 4358).saturating_mul(c.into()))
 	}
 	fn contract_ended(c: u32, ) -> Weight {
-		Weight::from_parts(45_538_000, 3733)
-			.saturating_add(Weight::from_parts(29_848_995, 0).saturating_mul(c.into()))
+		Weight::from_parts(42_614_000, 3733)
+			.saturating_add(Weight::from_parts(30_217_484, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(3))

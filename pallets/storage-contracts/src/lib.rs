@@ -696,6 +696,10 @@ pub mod pallet {
 			providers.len() as u32
 		}
 
+		fn max_contracts_per_client() -> u32 {
+			T::MaxContractsPerAccount::get()
+		}
+
 		#[cfg(feature = "runtime-benchmarks")]
 		fn open_for_benchmark(provider: &T::AccountId, client: &T::AccountId, bytes: u64) -> Option<ContractId> {
 			use frame_support::traits::fungible::Mutate as _;

@@ -42,7 +42,7 @@ fn principals_events(included: &Included) -> impl Iterator<Item = &PrincipalsEve
 }
 
 fn hex_id(id: &PrincipalId) -> String {
-	sp_core::bytes::to_hex(id.as_bytes(), false)
+	crate::principal_cmd::hex_of(id.as_bytes())
 }
 
 /// Registers `keys` with the signer as controller (holds the principal deposit).

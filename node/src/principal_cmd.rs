@@ -286,7 +286,7 @@ fn describe(keys: &PrincipalKeys) -> String {
 }
 
 /// `0x`-prefixed hex of every byte.
-fn hex_of(bytes: &[u8]) -> String {
+pub(crate) fn hex_of(bytes: &[u8]) -> String {
 	sp_core::bytes::to_hex(bytes, false)
 }
 

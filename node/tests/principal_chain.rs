@@ -11,7 +11,7 @@ use std::{
 	process::{Command, Output},
 };
 
-use common::{TempDir, TestNode, NODE_BIN};
+use common::{stderr as err, stdout as out, TempDir, TestNode, NODE_BIN};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -28,14 +28,6 @@ async fn principal(args: Vec<String>) -> Output {
 	})
 	.await
 	.expect("the command thread finishes")
-}
-
-fn out(o: &Output) -> String {
-	String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-	String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn args(list: &[&str]) -> Vec<String> {

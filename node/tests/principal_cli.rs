@@ -7,7 +7,7 @@ mod common;
 use std::process::{Command, Output};
 
 use codec::Decode;
-use common::{TempDir, NODE_BIN};
+use common::{stderr, stdout, TempDir, NODE_BIN};
 
 fn run(args: &[&str], password: &str, backup_password: &str) -> Output {
 	Command::new(NODE_BIN)
@@ -17,14 +17,6 @@ fn run(args: &[&str], password: &str, backup_password: &str) -> Output {
 		.env("BLOCKTREE_BACKUP_PASSWORD", backup_password)
 		.output()
 		.expect("node binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-	String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-	String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn field(text: &str, name: &str) -> String {

@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 use blocktree_primitives::{
-	cap::{verify_write_access, CapError, WriteCapChain},
+	cap::{CapError, WriteCapChain},
 	path::BlockPath,
 	principal::{Principal, PrincipalId},
 	storage::{ContractId, DataBlockId, OfferId},
@@ -216,8 +216,7 @@ impl_runtime_apis! {
 		}
 
 		fn may_write(writer: PrincipalId, path: BlockPath, chain: WriteCapChain) -> Result<(), CapError> {
-			let context = pallet_principals::OnChainCapContext::<Runtime>(core::marker::PhantomData);
-			verify_write_access(&writer, &path, &chain, &context)
+			Principals::may_write(&writer, &path, &chain)
 		}
 
 		fn pending_requests(
@@ -276,14 +275,11 @@ impl_runtime_apis! {
 		}
 
 		fn fragments_held_by(provider: AccountId, limit: u32) -> Vec<(DataBlockId, u8, ContractId)> {
-			pallet_fragments::FragmentsByProvider::<Runtime>::iter_prefix(provider)
-				.take(limit.min(1024) as usize)
-				.map(|((block, index), contract)| (block, index, contract))
-				.collect()
+			Fragments::fragments_held_by(&provider, limit)
 		}
 
 		fn below_target(limit: u32) -> Vec<(DataBlockId, u8)> {
-			pallet_fragments::BelowTarget::<Runtime>::iter().take(limit.min(1024) as usize).collect()
+			Fragments::below_target(limit)
 		}
 
 		fn erasure_params(owner: AccountId, size: u64, tolerance: u8) -> Result<(u8, u8, u64), sp_runtime::DispatchError> {

@@ -33,6 +33,11 @@ export function errorName(api, dispatchError) {
   return dispatchError.toString();
 }
 
+/// The events of `section.method` among a transaction's `events`, as `event` objects.
+export function eventsOf(events, section, method) {
+  return events.filter(({ event }) => event.section === section && event.method === method).map(({ event }) => event);
+}
+
 /// Signs and sends `tx`; resolves `{ blockHash, events }` once in a block (or finalized with
 /// `{ finalized: true }`), rejects with the pallet error name if it failed.
 export function send(api, tx, signer, { finalized = false } = {}) {

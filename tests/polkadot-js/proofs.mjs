@@ -9,7 +9,7 @@
 //
 // Prints one JSON line `{"ok":true,...}` and exits 0, or the reason and exits 1.
 import { blake2AsU8a } from '@polkadot/util-crypto';
-import { check, connect, fail, send } from './lib.mjs';
+import { check, connect, eventsOf, fail, send } from './lib.mjs';
 
 const url = process.argv[2] ?? 'ws://127.0.0.1:9944';
 const { api, keyring } = await connect(url, Number(process.env.PROOFS_TIMEOUT_MS ?? 240_000));
@@ -28,13 +28,16 @@ function chunksOf(fragment) {
   return out.length ? out : [new Uint8Array()];
 }
 
+/// One level up: pairs hashed, an odd last node carried up unchanged.
+function parents(level) {
+  const next = [];
+  for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? nodeHash(level[i], level[i + 1]) : level[i]);
+  return next;
+}
+
 function root(leaves) {
   let level = leaves;
-  while (level.length > 1) {
-    const next = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? nodeHash(level[i], level[i + 1]) : level[i]);
-    level = next;
-  }
+  while (level.length > 1) level = parents(level);
   return level[0];
 }
 
@@ -45,26 +48,21 @@ function prove(leaves, index) {
   while (level.length > 1) {
     const sibling = i % 2 === 0 ? i + 1 : i - 1;
     if (sibling < level.length) siblings.push(hex(level[sibling]));
-    const next = [];
-    for (let j = 0; j < level.length; j += 2) next.push(j + 1 < level.length ? nodeHash(level[j], level[j + 1]) : level[j]);
-    level = next;
+    level = parents(level);
     i = Math.floor(i / 2);
   }
   return { index, leafCount: leaves.length, siblings };
 }
 
-const find = (events, section, method) =>
-  events.filter(({ event }) => event.section === section && event.method === method).map(({ event }) => event);
-
 try {
   // Offers and contracts.
   // Different signers send in parallel; Alice's transactions go one after another (nonces).
   const offered = await Promise.all(providers.map((p) => send(api, api.tx.storageContracts.createOffer(1_048_576, 1, 1, 1), p)));
-  const offers = offered.map((o) => find(o.events, 'storageContracts', 'OfferCreated')[0].data.offer.toNumber());
+  const offers = offered.map((o) => eventsOf(o.events, 'storageContracts', 'OfferCreated')[0].data.offer.toNumber());
   const contracts = [];
   for (const offer of offers) {
     const opened = await send(api, api.tx.storageContracts.openContract(offer, 65_536, 2, 1), alice);
-    contracts.push(find(opened.events, 'storageContracts', 'ContractOpened')[0].data.contract.toNumber());
+    contracts.push(eventsOf(opened.events, 'storageContracts', 'ContractOpened')[0].data.contract.toNumber());
   }
 
   // The redundancy rule for 8 KiB with tolerance 1 and three providers.
@@ -117,7 +115,7 @@ try {
         const oks = await Promise.all(
           answers.map((a) => send(api, api.tx.fragments.submitProof(block, a.index, hex(a.chunk), a.proof), a.holder)),
         );
-        if (oks.some((ok) => find(ok.events, 'fragments', 'ProofAccepted').length !== 1)) {
+        if (oks.some((ok) => eventsOf(ok.events, 'fragments', 'ProofAccepted').length !== 1)) {
           throw new Error('an answer had no ProofAccepted event');
         }
         resolve(answers.length);

@@ -6,7 +6,7 @@
 //   node storage.mjs ws://127.0.0.1:9944
 //
 // Prints one JSON line `{"ok":true,...}` and exits 0, or the reason and exits 1.
-import { check, connect, fail, send } from './lib.mjs';
+import { check, connect, eventsOf, fail, send } from './lib.mjs';
 
 const url = process.argv[2] ?? 'ws://127.0.0.1:9944';
 const { api, keyring } = await connect(url, Number(process.env.STORAGE_TIMEOUT_MS ?? 180_000));
@@ -19,9 +19,6 @@ for (const pallet of ['principals', 'endpoints', 'storageContracts', 'fragments'
 for (const runtimeApi of ['principalsApi', 'endpointsApi', 'storageContractsApi', 'fragmentsApi']) {
   check(api.call[runtimeApi] !== undefined, `no ${runtimeApi} runtime API in the metadata`);
 }
-
-const find = (events, section, method) =>
-  events.find(({ event }) => event.section === section && event.method === method)?.event;
 
 try {
   // Bob's endpoint: an ed25519 peer id (identity multihash) on loopback, which dev allows.
@@ -40,7 +37,7 @@ try {
 
   // Bob's offer: 1 MiB at 1000 per byte per hour, 2000 per byte collateral, at least 1 hour.
   const offered = await send(api, api.tx.storageContracts.createOffer(1_048_576, 1000, 2000, 1), bob);
-  const offer = find(offered.events, 'storageContracts', 'OfferCreated').data.offer.toNumber();
+  const offer = eventsOf(offered.events, 'storageContracts', 'OfferCreated')[0].data.offer.toNumber();
   const quote = await api.call.storageContractsApi.quote(offer, 1024, 2);
   check(quote.isSome, 'no quote');
   const [perPeriod, escrow, collateral] = quote.unwrap().map((x) => x.toBigInt());
@@ -48,7 +45,7 @@ try {
 
   // Alice opens a contract; the escrow is held from her.
   const opened = await send(api, api.tx.storageContracts.openContract(offer, 1024, 2, 1000), alice);
-  const event = find(opened.events, 'storageContracts', 'ContractOpened');
+  const event = eventsOf(opened.events, 'storageContracts', 'ContractOpened')[0];
   const contract = event.data.contract.toNumber();
   check(event.data.escrow.toBigInt() === escrow, `escrow ${event.data.escrow} != quote ${escrow}`);
   const stored = await api.query.storageContracts.contracts(contract);
@@ -67,7 +64,7 @@ try {
 
   // Alice ends it early: Bob gets the running hour as notice, Alice the rest back.
   const ended = await send(api, api.tx.storageContracts.endContract(contract), alice);
-  const end = find(ended.events, 'storageContracts', 'ContractEnded');
+  const end = eventsOf(ended.events, 'storageContracts', 'ContractEnded')[0];
   check(end.data.how.toString() === 'EndedByClient', `ended: ${end.data.how}`);
   check(end.data.paid.toBigInt() + end.data.refunded.toBigInt() === escrow, `paid + refunded != escrow: ${end}`);
   check((await api.query.storageContracts.contracts(contract)).isNone, 'the contract is still stored');

@@ -22,6 +22,16 @@ use serde_json::Value;
 /// Path of the node binary cargo built for these tests.
 pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_blocktree-node");
 
+/// A finished command's stdout, as text.
+pub fn stdout(o: &std::process::Output) -> String {
+	String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A finished command's stderr, as text.
+pub fn stderr(o: &std::process::Output) -> String {
+	String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0")

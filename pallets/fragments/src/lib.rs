@@ -674,6 +674,19 @@ pub mod pallet {
 			count
 		}
 
+		/// Up to `limit` (at most 1024) fragments `provider` holds: block, index, contract.
+		pub fn fragments_held_by(provider: &T::AccountId, limit: u32) -> alloc::vec::Vec<(DataBlockId, u8, ContractId)> {
+			FragmentsByProvider::<T>::iter_prefix(provider)
+				.take(limit.min(1024) as usize)
+				.map(|((block, index), contract)| (block, index, contract))
+				.collect()
+		}
+
+		/// Up to `limit` (at most 1024) blocks of the repair queue, with their placed count.
+		pub fn below_target(limit: u32) -> alloc::vec::Vec<(DataBlockId, u8)> {
+			BelowTarget::<T>::iter().take(limit.min(1024) as usize).collect()
+		}
+
 		/// The blocks recorded at the path with hash `path_hash`.
 		pub fn blocks_at_path(path_hash: H256) -> alloc::vec::Vec<(DataBlockId, BlockRecordOf<T>)> {
 			BlocksByPath::<T>::iter_key_prefix(path_hash)

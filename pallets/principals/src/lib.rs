@@ -696,8 +696,13 @@ pub mod pallet {
 			path: &BlockPath,
 			chain: &[SignedWriteCap],
 		) -> Result<(), DispatchError> {
+			Self::may_write(writer, path, chain).map_err(|e| Error::<T>::from(e).into())
+		}
+
+		/// [`Pallet::check_write_access`] with the verifier's own error (what the runtime API
+		/// returns).
+		pub fn may_write(writer: &PrincipalId, path: &BlockPath, chain: &[SignedWriteCap]) -> Result<(), CapError> {
 			verify_write_access(writer, path, chain, &OnChainCapContext::<T>(PhantomData))
-				.map_err(|e| Error::<T>::from(e).into())
 		}
 
 		/// The pending requests for `owner`'s tree (at most `MaxPendingRequests`), oldest

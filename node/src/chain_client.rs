@@ -2,7 +2,8 @@
 //! account key, submits it over WebSocket, waits until it is in a block and reports what it
 //! did (its events) or why it failed (the pallet error by name). It also calls runtime APIs
 //! (`state_call`). Built from the runtime's own types, so it always encodes what this node's
-//! runtime expects.
+//! runtime expects. Transactions are mortal: each is valid for [`MORTAL_PERIOD`] blocks from the
+//! best block when it was signed, so a captured transaction cannot be replayed later.
 
 use std::time::Duration;
 
@@ -20,11 +21,17 @@ use jsonrpsee::{
 use serde_json::Value;
 use sp_core::{crypto::Ss58Codec, sr25519, Pair};
 use sp_runtime::{
-	traits::IdentifyAccount, AccountId32, DispatchError, MultiSignature, MultiSigner,
+	generic::Era, traits::IdentifyAccount, AccountId32, DispatchError, MultiSignature,
+	MultiSigner,
 };
 
 /// How long to wait for a submitted transaction to reach a block.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Blocks a signed transaction stays valid (a power of two, as mortal eras need): 64 blocks,
+/// 6.4 minutes at 6 s blocks, well over [`INCLUSION_TIMEOUT`] and well under the runtime's
+/// `BlockHashCount` (2400), which bounds how far back a birth block's hash is known.
+pub const MORTAL_PERIOD: u64 = 64;
 
 /// Prefix of progress lines on stderr.
 const LOG_TARGET: &str = "blocktree::chain";
@@ -65,6 +72,14 @@ fn hex_decode(value: &Value, what: &str) -> Result<Vec<u8>, String> {
 	sp_core::bytes::from_hex(text).map_err(|_| format!("the node sent a malformed {what}"))
 }
 
+/// A 32-byte hash sent as hex; any other length is an error, not a panic.
+fn hash_decode(value: &Value, what: &str) -> Result<Hash, String> {
+	let bytes: [u8; 32] = hex_decode(value, what)?
+		.try_into()
+		.map_err(|_| format!("the node sent a {what} that is not 32 bytes"))?;
+	Ok(Hash::from(bytes))
+}
+
 impl ChainClient {
 	/// Connects to the node at `url` (ws:// or wss://).
 	pub async fn connect(url: &str) -> Result<Self, String> {
@@ -78,7 +93,7 @@ impl ChainClient {
 		let rpc_error = |e: jsonrpsee::core::ClientError| format!("{url}: {e}");
 		let genesis: Value =
 			rpc.request("chain_getBlockHash", rpc_params![0]).await.map_err(rpc_error)?;
-		let genesis = Hash::from_slice(&hex_decode(&genesis, "genesis hash")?);
+		let genesis = hash_decode(&genesis, "genesis hash")?;
 		let version: Value =
 			rpc.request("state_getRuntimeVersion", rpc_params![]).await.map_err(rpc_error)?;
 		let number = |field: &str| {
@@ -96,6 +111,31 @@ impl ChainClient {
 
 	fn rpc_error(&self, e: jsonrpsee::core::ClientError) -> String {
 		format!("{}: {e}", self.url)
+	}
+
+	/// The chain's genesis hash: its [`blocktree_primitives::cap::ChainTag`], signed into every
+	/// write cap and block header for this chain.
+	pub fn genesis(&self) -> Hash {
+		self.genesis
+	}
+
+	/// A mortal era of [`MORTAL_PERIOD`] blocks from the best block, and the hash of its birth
+	/// block (what the signer signs for `CheckEra` in place of the genesis hash).
+	async fn mortal_era(&self) -> Result<(Era, Hash), String> {
+		let header: Value =
+			self.rpc.request("chain_getHeader", rpc_params![]).await.map_err(|e| self.rpc_error(e))?;
+		let best = header["number"]
+			.as_str()
+			.and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
+			.ok_or_else(|| format!("{}: the node sent a header without a block number", self.url))?;
+		let era = Era::mortal(MORTAL_PERIOD, best);
+		let birth = era.birth(best);
+		let hash: Value = self
+			.rpc
+			.request("chain_getBlockHash", rpc_params![birth])
+			.await
+			.map_err(|e| self.rpc_error(e))?;
+		Ok((era, hash_decode(&hash, "birth block hash")?))
 	}
 
 	/// Calls runtime API `method` (e.g. `PrincipalsApi_principal`) with SCALE-encoded `args` at
@@ -122,13 +162,16 @@ impl ChainClient {
 			.request("system_accountNextIndex", rpc_params![address.clone()])
 			.await
 			.map_err(|e| self.rpc_error(e))?;
-		let extension = tx_extension(nonce);
+		let (era, birth_hash) = self.mortal_era().await?;
+		let extension = tx_extension(nonce, era);
+		// One entry per extension of `TxExtension`, in order: CheckGenesis signs the genesis
+		// hash, CheckEra the hash of the era's birth block.
 		let implicit = (
 			(),
 			self.spec_version,
 			self.transaction_version,
 			self.genesis,
-			self.genesis,
+			birth_hash,
 			(),
 			(),
 			(),
@@ -158,7 +201,7 @@ impl ChainClient {
 			while let Some(status) = watch.next().await {
 				let status = status.map_err(|e| format!("{}: {e}", self.url))?;
 				if let Some(hash) = status.get("inBlock").or_else(|| status.get("finalized")) {
-					return Ok(Hash::from_slice(&hex_decode(hash, "block hash")?));
+					return hash_decode(hash, "block hash");
 				}
 				match status.as_str() {
 					Some("invalid") => return Err("the transaction became invalid".to_string()),

@@ -2,6 +2,10 @@
 //! kept in a password-protected key file (Argon2id + XChaCha20-Poly1305), exports and imports
 //! password-protected backups, shows a principal, and issues write caps.
 //!
+//! A write cap is signed for one chain (its genesis hash, the cap's chain tag) and verifies on
+//! no other: `issue-cap` takes the genesis hash (`--genesis`) or asks a node (`--rpc-url`);
+//! `approve` asks the node it submits to.
+//!
 //! Passwords come from `--password-file`, else the environment (`BLOCKTREE_PASSWORD`,
 //! `BLOCKTREE_BACKUP_PASSWORD`), else a prompt on the terminal.
 
@@ -13,7 +17,7 @@ use std::{
 };
 
 use blocktree_primitives::{
-	cap::{SignedWriteCap, WriteCap, WriteCapChain, MAX_CAP_CHAIN},
+	cap::{ChainTag, SignedWriteCap, WriteCap, WriteCapChain, MAX_CAP_CHAIN},
 	crypto::{open_key_file, seal_key_file, KdfParams, KeyScheme, PrincipalKeys},
 	path::BlockPath,
 	principal::{PrincipalId, SigningKey},
@@ -55,6 +59,18 @@ pub struct ChainArgs {
 	/// mnemonic; else the `BLOCKTREE_SIGNER` environment variable.
 	#[arg(long)]
 	pub signer: Option<String>,
+}
+
+/// Which chain an offline command signs for: its genesis hash, given or asked of a node.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenesisArgs {
+	/// The chain's genesis hash (0x + 64 hex digits; `chain_getBlockHash` of block 0 on any of
+	/// its nodes). The cap is signed for this chain and verifies on no other.
+	#[arg(long, conflicts_with = "rpc_url")]
+	pub genesis: Option<String>,
+	/// Instead of `--genesis`: ask the node at this JSON-RPC WebSocket address for it.
+	#[arg(long)]
+	pub rpc_url: Option<String>,
 }
 
 /// The cap being issued: its lifetime, the issuer's own chain, where the result goes.
@@ -115,9 +131,10 @@ pub enum PrincipalCmd {
 		#[command(flatten)]
 		password: PasswordArgs,
 	},
-	/// Issue a write cap: let `subject` write below `prefix` until it expires. Prints the cap
-	/// chain (the issuer's own chain, if given, followed by the new cap) as hex SCALE, which the
-	/// subject presents when writing.
+	/// Issue a write cap: let `subject` write below `prefix` until it expires, on the chain
+	/// named by `--genesis` (or the chain of the node at `--rpc-url`). Prints the cap chain (the
+	/// issuer's own chain, if given, followed by the new cap) as hex SCALE, which the subject
+	/// presents when writing.
 	IssueCap {
 		#[arg(long)]
 		key_file: PathBuf,
@@ -129,6 +146,8 @@ pub enum PrincipalCmd {
 		prefix: String,
 		#[command(flatten)]
 		cap: CapArgs,
+		#[command(flatten)]
+		network: GenesisArgs,
 		#[command(flatten)]
 		password: PasswordArgs,
 	},
@@ -259,12 +278,31 @@ fn load_keys(path: &Path, password: &PasswordArgs) -> Result<PrincipalKeys, Stri
 	open_key_file(&bytes, password.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn parse_principal_id(s: &str) -> Result<PrincipalId, String> {
+/// 32 bytes given as 64 hex digits (with or without `0x`); `what` names them in the error.
+fn parse_hash(s: &str, what: &str) -> Result<sp_core::H256, String> {
 	let hex = s.trim_start_matches("0x");
 	let bytes = sp_core::bytes::from_hex(hex).map_err(|_| format!("'{s}' is not hex"))?;
 	let bytes: [u8; 32] =
-		bytes.try_into().map_err(|_| format!("'{s}' is not a principal id (64 hex digits)"))?;
-	Ok(PrincipalId::from(bytes))
+		bytes.try_into().map_err(|_| format!("'{s}' is not {what} (64 hex digits)"))?;
+	Ok(sp_core::H256::from(bytes))
+}
+
+fn parse_principal_id(s: &str) -> Result<PrincipalId, String> {
+	parse_hash(s, "a principal id")
+}
+
+/// The chain tag an offline command signs for: `--genesis`, else the genesis hash of the node
+/// at `--rpc-url`.
+fn chain_tag(network: &GenesisArgs) -> Result<ChainTag, String> {
+	match (&network.genesis, &network.rpc_url) {
+		(Some(genesis), _) =>
+			parse_hash(genesis, "a genesis hash").map_err(|e| format!("--genesis: {e}")),
+		(None, Some(url)) => block_on(async { Ok(ChainClient::connect(url).await?.genesis()) }),
+		(None, None) => Err("a write cap is signed for one chain: pass --genesis 0x<genesis hash> \
+		                     (chain_getBlockHash 0 on a node of that chain) or --rpc-url of such a \
+		                     node"
+			.into()),
+	}
 }
 
 fn now_ms() -> u64 {
@@ -314,14 +352,16 @@ fn emit_chain(chain: Vec<SignedWriteCap>, out: Option<&Path>) -> Result<(), Stri
 }
 
 /// Signs a cap letting `subject` write below `prefix` for `days`, on the strength of the
-/// issuer's own `chain` (empty when the issuer owns the tree). Returns the cap and the chain it
-/// extends, after checking locally what the chain would check.
+/// issuer's own `chain` (empty when the issuer owns the tree), for the chain `tag` (its genesis
+/// hash). Returns the cap and the chain it extends, after checking locally what the chain would
+/// check.
 fn issue_cap(
 	keys: &PrincipalKeys,
 	subject: PrincipalId,
 	prefix: BlockPath,
 	days: u64,
 	chain: WriteCapChain,
+	tag: &ChainTag,
 ) -> Result<(SignedWriteCap, WriteCapChain), String> {
 	if chain.len() >= MAX_CAP_CHAIN as usize {
 		return Err(format!("the chain already has {MAX_CAP_CHAIN} links: it cannot grow"));
@@ -348,7 +388,7 @@ fn issue_cap(
 		expires_at: now_ms().saturating_add(days.saturating_mul(86_400_000)),
 		nonce: u64::from_le_bytes(nonce),
 	};
-	let signature = keys.sign(&cap.signing_payload());
+	let signature = keys.sign(&cap.signing_payload(tag));
 	Ok((SignedWriteCap { cap, signature }, chain))
 }
 
@@ -405,12 +445,13 @@ impl PrincipalCmd {
 				println!("{}", describe(&keys));
 				Ok(())
 			},
-			PrincipalCmd::IssueCap { key_file, subject, prefix, cap, password } => {
+			PrincipalCmd::IssueCap { key_file, subject, prefix, cap, network, password } => {
 				let subject = parse_principal_id(subject)?;
 				let prefix = BlockPath::parse(prefix).map_err(|e| format!("--prefix: {e}"))?;
 				let chain = read_chain_file(cap.chain_file.as_deref())?;
+				let tag = chain_tag(network)?;
 				let keys = load_keys(key_file, password)?;
-				let (new_cap, chain) = issue_cap(&keys, subject, prefix, cap.days, chain)?;
+				let (new_cap, chain) = issue_cap(&keys, subject, prefix, cap.days, chain, &tag)?;
 				let mut full = chain.into_inner();
 				full.push(new_cap);
 				emit_chain(full, cap.out.as_deref())
@@ -463,8 +504,15 @@ impl PrincipalCmd {
 					let (_, wanted) = pending.into_iter().find(|(id, _)| id == request).ok_or_else(|| {
 						format!("no pending request {request} for this tree: list them with `principal requests`")
 					})?;
-					let (cap, issuer_chain) =
-						issue_cap(&keys, wanted.requester, wanted.prefix, cap_args.days, issuer_chain)?;
+					// Signed for the chain the cap is published on.
+					let (cap, issuer_chain) = issue_cap(
+						&keys,
+						wanted.requester,
+						wanted.prefix,
+						cap_args.days,
+						issuer_chain,
+						&client.genesis(),
+					)?;
 					let done = principal_chain::approve(&client, &signer, owner, *request, cap.clone(), issuer_chain.clone()).await?;
 					eprintln!("[{LOG_TARGET}] {done}");
 					let mut full = issuer_chain.into_inner();

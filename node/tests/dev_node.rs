@@ -93,7 +93,7 @@ fn transfer_with_bad_signature(genesis: sp_core::H256) -> Vec<u8> {
 		dest: Sr25519Keyring::Bob.to_account_id().into(),
 		value: 1_000,
 	});
-	let tx_ext = blocktree_runtime::tx_extension(0);
+	let tx_ext = blocktree_runtime::tx_extension(0, sp_runtime::generic::Era::Immortal);
 	let implicit = (
 		(),
 		blocktree_runtime::VERSION.spec_version,

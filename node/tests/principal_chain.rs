@@ -1,8 +1,9 @@
 //! The principals pallet end to end, driven by the real binary's `principal` subcommands against
 //! a real `--dev` node: Alice registers and claims her tree, Bob registers and asks for write
 //! access to `/<alice>/photos`, Alice lists and approves it, and the chain then lets Bob write
-//! below the prefix (and nowhere else); a second request is rejected; refused transactions
-//! report the pallet error by name.
+//! below the prefix (and nowhere else); Bob passes part of it on with a cap signed for this
+//! chain (a cap signed for another chain is refused); a second request is rejected; refused
+//! transactions report the pallet error by name.
 
 mod common;
 
@@ -130,6 +131,33 @@ async fn register_claim_request_approve_reject_and_check_write_access() {
 	let may = principal(on(&["may-write", "--writer", &bob, "--path", &inside], "//Bob")).await;
 	assert!(!may.status.success());
 	assert!(err(&may).contains("NoCapability"), "{}", err(&may));
+
+	// Bob passes /photos/2026 on to Carol (who need not be registered) with a cap signed for
+	// this chain, its genesis hash asked of the node; the chain accepts the longer chain.
+	let carol = "0x".to_string() + &"ca".repeat(32);
+	let year = format!("{photos}/2026");
+	let sub_chain = dir.path().join("carol.chain");
+	// `issue-cap <network> --out <file>` for Carol below `year`, on the strength of Bob's chain.
+	let issue_for_carol = |network: [&str; 2], out_file: &Path| {
+		let mut a = args(&["issue-cap", "--key-file", bob_key, "--subject", &carol]);
+		a.extend(args(&["--prefix", &year, "--chain-file", chain, network[0], network[1]]));
+		a.extend(args(&["--out", out_file.to_str().unwrap()]));
+		principal(a)
+	};
+	let issued = issue_for_carol(["--rpc-url", rpc.as_str()], &sub_chain).await;
+	assert!(issued.status.success(), "issue-cap --rpc-url: {}", err(&issued));
+	let sub = sub_chain.to_str().unwrap();
+	let may = principal(on(&["may-write", "--writer", &carol, "--path", &inside, "--chain-file", sub], "//Bob")).await;
+	assert!(may.status.success(), "may-write with a cap for this chain: {}", err(&may));
+	// The same cap signed for another network does not verify here.
+	let elsewhere_chain = dir.path().join("carol-elsewhere.chain");
+	let other_genesis = format!("0x{}", "07".repeat(32));
+	let elsewhere = issue_for_carol(["--genesis", other_genesis.as_str()], &elsewhere_chain).await;
+	assert!(elsewhere.status.success(), "issue-cap --genesis: {}", err(&elsewhere));
+	let other = elsewhere_chain.to_str().unwrap();
+	let may = principal(on(&["may-write", "--writer", &carol, "--path", &inside, "--chain-file", other], "//Bob")).await;
+	assert!(!may.status.success(), "a cap for another chain must not verify");
+	assert!(err(&may).contains("WrongSigner"), "{}", err(&may));
 
 	// A second request is rejected by the owner and disappears.
 	let docs = format!("/{}/docs", &alice[2..]);

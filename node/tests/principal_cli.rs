@@ -1,13 +1,17 @@
 //! The `principal` subcommands of the real binary: create a key file, show it, back it up and
-//! restore it, issue a write cap; bad passwords and bad input fail with clear messages and
-//! overwrite nothing.
+//! restore it, issue a write cap for one chain; bad passwords and bad input fail with clear
+//! messages and overwrite nothing.
 
 mod common;
 
 use std::process::{Command, Output};
 
+use blocktree_primitives::principal::SigningKey;
 use codec::Decode;
 use common::{stderr, stdout, TempDir, NODE_BIN};
+
+/// The genesis hash of the chain the offline tests issue caps for (no node runs here).
+const GENESIS: &str = "0xc4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4";
 
 fn run(args: &[&str], password: &str, backup_password: &str) -> Output {
 	Command::new(NODE_BIN)
@@ -75,14 +79,17 @@ fn create_show_backup_restore_and_issue_a_write_cap() {
 	assert!(restored.status.success(), "{}", stderr(&restored));
 	assert_eq!(field(&stdout(&restored), "principal"), id);
 
-	// Issue a write cap over the principal's own tree to another principal.
+	// Issue a write cap over the principal's own tree to another principal, for one chain.
 	let bob = "0x".to_string() + &"ab".repeat(32);
 	let prefix = format!("/{}/photos", &id[2..]);
-	let issued = run(
-		&["issue-cap", "--key-file", key_s, "--subject", &bob, "--prefix", &prefix, "--days", "7"],
-		"alice password",
-		"",
-	);
+	let issue_at = |prefix: &str, extra: &[&str]| {
+		let mut a = vec!["issue-cap", "--key-file", key_s, "--subject", bob.as_str()];
+		a.extend_from_slice(&["--prefix", prefix]);
+		a.extend_from_slice(extra);
+		run(&a, "alice password", "")
+	};
+	let issue = |extra: &[&str]| issue_at(&prefix, extra);
+	let issued = issue(&["--days", "7", "--genesis", GENESIS]);
 	assert!(issued.status.success(), "{}", stderr(&issued));
 	let hex = stdout(&issued).trim().to_string();
 	let bytes = sp_core::bytes::from_hex(&hex).expect("hex output");
@@ -91,19 +98,33 @@ fn create_show_backup_restore_and_issue_a_write_cap() {
 	assert_eq!(format!("{:?}", chain[0].cap.issuer), id);
 	assert_eq!(chain[0].cap.prefix.to_string(), prefix);
 
+	// The cap is signed for that chain and for no other.
+	let signing = field(&stdout(&shown), "signing key");
+	let public = signing.strip_prefix("sr25519 ").expect("sr25519 is the default scheme");
+	let public: [u8; 32] = sp_core::bytes::from_hex(public).unwrap().try_into().unwrap();
+	let key = SigningKey::Sr25519(sp_core::sr25519::Public::from_raw(public));
+	let genesis = sp_core::H256::from_slice(&sp_core::bytes::from_hex(GENESIS).unwrap());
+	let (cap, signature) = (&chain[0].cap, &chain[0].signature);
+	assert!(key.verify(&cap.signing_payload(&genesis), signature), "signed for --genesis");
+	let other = sp_core::H256::repeat_byte(0x07);
+	assert!(!key.verify(&cap.signing_payload(&other), signature), "replayable on another chain");
+
+	// Without a chain to sign for, or with a malformed one, nothing is issued.
+	let unnamed = issue(&[]);
+	assert!(!unnamed.status.success());
+	let why = stderr(&unnamed);
+	assert!(why.contains("signed for one chain: pass --genesis"), "{why}");
+	let bad = issue(&["--genesis", "0x1234"]);
+	assert!(!bad.status.success());
+	assert!(stderr(&bad).contains("--genesis"), "{}", stderr(&bad));
+	let both = issue(&["--genesis", GENESIS, "--rpc-url", "ws://127.0.0.1:1"]);
+	assert!(!both.status.success(), "--genesis and --rpc-url exclude each other");
+
 	// Bad input is refused with a reason.
-	let outside = run(
-		&["issue-cap", "--key-file", key_s, "--subject", &bob, "--prefix", &format!("/{}/x", "cd".repeat(32))],
-		"alice password",
-		"",
-	);
+	let outside = issue_at(&format!("/{}/x", "cd".repeat(32)), &["--genesis", GENESIS]);
 	assert!(!outside.status.success());
 	assert!(stderr(&outside).contains("does not own the tree"), "{}", stderr(&outside));
-	let dots = run(
-		&["issue-cap", "--key-file", key_s, "--subject", &bob, "--prefix", &format!("/{}/../x", &id[2..])],
-		"alice password",
-		"",
-	);
+	let dots = issue_at(&format!("/{}/../x", &id[2..]), &["--genesis", GENESIS]);
 	assert!(!dots.status.success());
 	assert!(stderr(&dots).contains("'.' and '..' are not allowed"), "{}", stderr(&dots));
 	let short = run(&["create", "--key-file", dir.path().join("x.key").to_str().unwrap()], "short", "");

@@ -17,7 +17,8 @@ const NOW: u64 = 1_800_000_000_000;
 fn bench(c: &mut Criterion) {
 	let writer = PrincipalKeys::from_seed(KeyScheme::Sr25519, [1; 32]);
 	let path = BlockPath::root_of(&writer.id()).join("bench.bin").unwrap();
-	let ctx = KnownPrincipals::at(NOW).with(writer.principal());
+	let chain = sp_core::H256([0xc4; 32]);
+	let ctx = KnownPrincipals::at(NOW).on_chain(chain).with(writer.principal());
 	let mut group = c.benchmark_group("block");
 	group.measurement_time(Duration::from_secs(4)).sample_size(10);
 

@@ -11,14 +11,18 @@
 //! reader verifies any one sector with its merkle proof and the signed header alone. A block's
 //! id is the hash of its signed header: a content hash, since the header commits to the
 //! ciphertext. The cryptographic operations on this format live in `crate::crypto` (std).
+//!
+//! Decoding a [`BlockHeader`] re-checks its bounds (sector size, plaintext length), so that a
+//! header from the network or disk never makes a reader allocate or loop more than the limits
+//! allow.
 
-use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use codec::{Decode, DecodeWithMemTracking, Encode, Error as CodecError, Input, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::{ConstU32, H256};
 use sp_runtime::BoundedVec;
 
 use crate::{
-	cap::WriteCapChain,
+	cap::{ChainTag, WriteCapChain},
 	path::BlockPath,
 	principal::{Principal, PrincipalId, Signature},
 };
@@ -53,8 +57,9 @@ pub struct ReadCap {
 	pub wrapped_key: [u8; WRAPPED_KEY_LEN],
 }
 
-/// Everything about a block version that its writer signs.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+/// Everything about a block version that its writer signs. Decoding checks its bounds (see
+/// [`BlockHeader::check_bounds`]).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, TypeInfo, MaxEncodedLen)]
 pub struct BlockHeader {
 	/// Where the block sits.
 	pub path: BlockPath,
@@ -80,8 +85,58 @@ pub struct BlockHeader {
 /// Domain tag prefixed to what a writer signs.
 const BLOCK_HEADER_DOMAIN: &[u8] = b"blocktree:block-header:v1";
 
+/// A header field outside the bounds every block obeys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderBoundsError {
+	/// The sector size is outside [`MIN_SECTOR_SIZE`] ..= [`MAX_SECTOR_SIZE`].
+	BadSectorSize(u32),
+	/// The plaintext length is over [`MAX_BLOCK_LEN`].
+	BlockTooLarge(u64),
+}
+
+impl HeaderBoundsError {
+	/// What was wrong, for a decoding error.
+	pub fn as_str(&self) -> &'static str {
+		match self {
+			HeaderBoundsError::BadSectorSize(_) =>
+				"block header: sector size outside 512 B ..= 1 MiB",
+			HeaderBoundsError::BlockTooLarge(_) => "block header: plaintext length over 1 GiB",
+		}
+	}
+}
+
+impl core::fmt::Display for HeaderBoundsError {
+	fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+		match self {
+			HeaderBoundsError::BadSectorSize(s) =>
+				write!(f, "sector size {s} is outside 512 B ..= 1 MiB"),
+			HeaderBoundsError::BlockTooLarge(n) =>
+				write!(f, "block of {n} bytes is over 1 GiB: split it into several blocks"),
+		}
+	}
+}
+
+/// Checks a block's shape: sector size within [`MIN_SECTOR_SIZE`] ..= [`MAX_SECTOR_SIZE`],
+/// plaintext at most [`MAX_BLOCK_LEN`]. Within these, a block has at most
+/// `MAX_BLOCK_LEN / MIN_SECTOR_SIZE` (2^21) sectors of at most 1 MiB each.
+pub fn check_block_bounds(sector_size: u32, plaintext_len: u64) -> Result<(), HeaderBoundsError> {
+	if !(MIN_SECTOR_SIZE..=MAX_SECTOR_SIZE).contains(&sector_size) {
+		return Err(HeaderBoundsError::BadSectorSize(sector_size));
+	}
+	if plaintext_len > MAX_BLOCK_LEN {
+		return Err(HeaderBoundsError::BlockTooLarge(plaintext_len));
+	}
+	Ok(())
+}
+
 impl BlockHeader {
-	/// Number of sectors the block has.
+	/// Checks the sector size and the plaintext length against the limits (decoding does; a
+	/// header built in memory may not obey them).
+	pub fn check_bounds(&self) -> Result<(), HeaderBoundsError> {
+		check_block_bounds(self.sector_size, self.plaintext_len)
+	}
+
+	/// Number of sectors the block has (0 for a sector size of 0).
 	pub fn sector_count(&self) -> u64 {
 		if self.sector_size == 0 {
 			return 0;
@@ -89,20 +144,46 @@ impl BlockHeader {
 		self.plaintext_len.div_ceil(self.sector_size as u64)
 	}
 
-	/// Plaintext length of sector `index` (the last one may be short).
+	/// Plaintext length of sector `index` (the last one may be short); `None` past the end.
+	/// Never overflows, whatever the header's fields.
 	pub fn sector_plaintext_len(&self, index: u64) -> Option<usize> {
 		if index >= self.sector_count() {
 			return None;
 		}
-		let start = index * self.sector_size as u64;
-		Some(core::cmp::min(self.sector_size as u64, self.plaintext_len - start) as usize)
+		let start = index.checked_mul(self.sector_size as u64)?;
+		let rest = self.plaintext_len.checked_sub(start)?;
+		usize::try_from(core::cmp::min(self.sector_size as u64, rest)).ok()
 	}
 
-	/// The bytes the writer signs.
-	pub fn signing_payload(&self) -> alloc::vec::Vec<u8> {
-		(BLOCK_HEADER_DOMAIN, self).encode()
+	/// The bytes the writer signs: the domain tag, the chain's tag (genesis hash) and the
+	/// header.
+	pub fn signing_payload(&self, chain: &ChainTag) -> alloc::vec::Vec<u8> {
+		(BLOCK_HEADER_DOMAIN, chain, self).encode()
 	}
 }
+
+/// Decoding re-validates: a header that arrives from the network or disk obeys the same bounds
+/// as one a client seals, before anything is allocated for its sectors.
+impl Decode for BlockHeader {
+	fn decode<I: Input>(input: &mut I) -> Result<Self, CodecError> {
+		// Fields in declaration order (the order `Encode` writes them).
+		let header = BlockHeader {
+			path: Decode::decode(input)?,
+			version: Decode::decode(input)?,
+			writer: Decode::decode(input)?,
+			write_caps: Decode::decode(input)?,
+			read_caps: Decode::decode(input)?,
+			sector_size: Decode::decode(input)?,
+			plaintext_len: Decode::decode(input)?,
+			nonce_prefix: Decode::decode(input)?,
+			merkle_root: Decode::decode(input)?,
+		};
+		header.check_bounds().map_err(|e| CodecError::from(e.as_str()))?;
+		Ok(header)
+	}
+}
+
+impl DecodeWithMemTracking for BlockHeader {}
 
 /// A header with its writer's signature.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
@@ -119,8 +200,8 @@ impl SignedBlockHeader {
 		H256(sp_crypto_hashing::blake2_256(&self.encode()))
 	}
 
-	/// Whether the signature is by `writer_keys` (the writer's current keys).
-	pub fn signature_is_valid(&self, writer_keys: &Principal) -> bool {
-		writer_keys.signing.verify(&self.header.signing_payload(), &self.signature)
+	/// Whether the signature is by `writer_keys` (the writer's current keys), for `chain`.
+	pub fn signature_is_valid(&self, writer_keys: &Principal, chain: &ChainTag) -> bool {
+		writer_keys.signing.verify(&self.header.signing_payload(chain), &self.signature)
 	}
 }

@@ -22,6 +22,10 @@ pub const MAX_CAP_CHAIN: u32 = 8;
 /// Identifies a cap, for revocation: `blake2_256` of the encoded cap.
 pub type CapId = H256;
 
+/// Names one network: its genesis block hash. Signed into every cap and block header, so that a
+/// signature made for one chain never verifies on another.
+pub type ChainTag = H256;
+
 /// Domain tag prefixed to what an issuer signs.
 const WRITE_CAP_DOMAIN: &[u8] = b"blocktree:write-cap:v1";
 
@@ -42,9 +46,10 @@ pub struct WriteCap {
 }
 
 impl WriteCap {
-	/// The bytes the issuer signs.
-	pub fn signing_payload(&self) -> alloc::vec::Vec<u8> {
-		(WRITE_CAP_DOMAIN, self).encode()
+	/// The bytes the issuer signs: the domain tag, the chain's tag (its genesis hash, so a cap
+	/// never replays on another network) and the cap.
+	pub fn signing_payload(&self, chain: &ChainTag) -> alloc::vec::Vec<u8> {
+		(WRITE_CAP_DOMAIN, chain, self).encode()
 	}
 
 	/// The cap's id, under which it is revoked.
@@ -120,6 +125,8 @@ pub trait CapContext {
 	fn is_revoked(&self, id: &CapId) -> bool;
 	/// Unix time now, in milliseconds.
 	fn now_ms(&self) -> u64;
+	/// The chain the check is for (its genesis hash): signatures must name it.
+	fn chain_tag(&self) -> ChainTag;
 }
 
 /// Checks that `writer` may write `path` on the strength of `chain`.
@@ -151,7 +158,7 @@ pub fn verify_write_access(
 			return Err(CapError::MissingLink);
 		}
 		let issuer = ctx.principal(&cap.issuer).ok_or(CapError::UnknownIssuer)?;
-		if !issuer.signing.verify(&cap.signing_payload(), &link.signature) {
+		if !issuer.signing.verify(&cap.signing_payload(&ctx.chain_tag()), &link.signature) {
 			return Err(CapError::WrongSigner);
 		}
 		if !cap.prefix.starts_with(&scope) {
@@ -182,12 +189,19 @@ pub struct KnownPrincipals {
 	principals: alloc::collections::BTreeMap<PrincipalId, Principal>,
 	revoked: alloc::collections::BTreeSet<CapId>,
 	now_ms: u64,
+	chain: ChainTag,
 }
 
 impl KnownPrincipals {
 	/// An empty directory at time `now_ms`.
 	pub fn at(now_ms: u64) -> Self {
 		KnownPrincipals { now_ms, ..Default::default() }
+	}
+
+	/// The same directory for the chain with genesis hash `chain` (the zero hash until set).
+	pub fn on_chain(mut self, chain: ChainTag) -> Self {
+		self.chain = chain;
+		self
 	}
 
 	/// Adds (or updates) a principal's keys.
@@ -224,5 +238,43 @@ impl CapContext for KnownPrincipals {
 
 	fn now_ms(&self) -> u64 {
 		self.now_ms
+	}
+
+	fn chain_tag(&self) -> ChainTag {
+		self.chain
+	}
+}
+
+/// How the fragment index learns that an account may record a block version: the principals
+/// registry answers, with the same chain check every client applies.
+pub trait BlockWriteAuthority<AccountId> {
+	/// `Ok` if `who` controls the principal `header.header.writer`, the header carries that
+	/// principal's signature by its current key for this chain, and the writer's cap chain
+	/// (`header.header.write_caps`) lets it write `header.header.path` now. The error names the
+	/// broken rule (the principals pallet's `NoCapability`, `CapExpired`, ...).
+	fn check_block_header(
+		who: &AccountId,
+		header: &crate::block::SignedBlockHeader,
+	) -> Result<(), sp_runtime::DispatchError>;
+
+	/// Benchmark setup only: registers what it takes for `who` to write, and returns a header
+	/// signed by a principal `who` controls whose write needs a cap chain of `links` links (0:
+	/// its own tree), at a path that differs for each `seed`. `None` where unsupported.
+	fn signed_header_for_benchmark(
+		_who: &AccountId,
+		_seed: u32,
+		_links: u32,
+	) -> Option<crate::block::SignedBlockHeader> {
+		None
+	}
+}
+
+/// Nobody may write: for runtimes and mocks without a principals registry.
+impl<AccountId> BlockWriteAuthority<AccountId> for () {
+	fn check_block_header(
+		_: &AccountId,
+		_: &crate::block::SignedBlockHeader,
+	) -> Result<(), sp_runtime::DispatchError> {
+		Err(sp_runtime::DispatchError::Other("no principals registry: nobody may record blocks"))
 	}
 }

@@ -3,7 +3,8 @@
 //! A [`BlockPath`] is validated once, when it is parsed, and is valid from then on: at most
 //! [`MAX_PATH_DEPTH`] components, each 1 to [`MAX_COMPONENT_LEN`] bytes of UTF-8, none of them
 //! `.` or `..`, none containing `/` or NUL. The first component names the root principal (its
-//! id in hex), so every path says whose tree it belongs to.
+//! id in lower-case hex, the only form accepted, so that one path has one name and one hash), so
+//! every path says whose tree it belongs to.
 
 use alloc::{string::String, vec::Vec};
 use codec::{Decode, DecodeWithMemTracking, Encode, Error as CodecError, Input, MaxEncodedLen};
@@ -39,7 +40,7 @@ pub enum PathError {
 	TooDeep,
 	/// A component is not valid UTF-8.
 	NotUtf8,
-	/// The first component is not a principal id (64 hex digits).
+	/// The first component is not a principal id (64 lower-case hex digits).
 	BadRootComponent,
 }
 
@@ -56,7 +57,8 @@ impl fmt::Display for PathError {
 			PathError::TooDeep => "a block path has at most 32 components",
 			PathError::NotUtf8 => "a path component is not valid UTF-8",
 			PathError::BadRootComponent =>
-				"the first path component must be the root principal's id (64 hex digits)",
+				"the first path component must be the root principal's id as 64 hex digits: use \
+				 lower-case hex (0-9, a-f)",
 		};
 		f.write_str(msg)
 	}
@@ -83,7 +85,8 @@ fn check_component(c: &[u8]) -> Result<(), PathError> {
 	Ok(())
 }
 
-/// Parses the root component: the principal id as 64 lowercase or uppercase hex digits.
+/// Parses the root component: the principal id as 64 lower-case hex digits. Upper case is
+/// refused, so that a path has exactly one spelling (and one [`BlockPath::hash`]).
 fn parse_root(c: &[u8]) -> Result<H256, PathError> {
 	if c.len() != 64 {
 		return Err(PathError::BadRootComponent);
@@ -97,11 +100,11 @@ fn parse_root(c: &[u8]) -> Result<H256, PathError> {
 	Ok(H256(out))
 }
 
+/// The value of a lower-case hex digit.
 fn hex_value(b: u8) -> Option<u8> {
 	match b {
 		b'0'..=b'9' => Some(b - b'0'),
 		b'a'..=b'f' => Some(b - b'a' + 10),
-		b'A'..=b'F' => Some(b - b'A' + 10),
 		_ => None,
 	}
 }

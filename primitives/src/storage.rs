@@ -69,9 +69,14 @@ pub fn verify_chunk(root: &H256, fragment_size: u64, index: u32, chunk: &[u8], p
 }
 
 /// What the fragment index needs from the contract ledger.
-pub trait ContractLedger<AccountId> {
-	/// The provider and client of contract `id` if it is live (opened and not ended).
+pub trait ContractLedger<AccountId, BlockNumber> {
+	/// The provider and client of contract `id` if it is live (opened, not ended, and its term
+	/// not over).
 	fn live_parties(id: ContractId) -> Option<(AccountId, AccountId)>;
+
+	/// The block at which contract `id`'s term ends (its provider is liable before it only),
+	/// if the contract exists.
+	fn term_end(id: ContractId) -> Option<BlockNumber>;
 
 	/// Reserves `bytes` of contract `id`'s agreed size for a fragment; fails if it is full.
 	fn reserve_space(id: ContractId, bytes: u64) -> Result<(), DispatchError>;
@@ -79,9 +84,19 @@ pub trait ContractLedger<AccountId> {
 	/// Returns `bytes` reserved with [`ContractLedger::reserve_space`].
 	fn release_space(id: ContractId, bytes: u64);
 
-	/// Counts a missed storage proof against contract `id`'s provider (the contract's slashing
-	/// rule decides what follows).
-	fn record_fault(id: ContractId);
+	/// The bytes of contract `id` reserved by placed fragments, if the contract exists.
+	fn reserved_space(id: ContractId) -> Option<u64>;
+
+	/// Counts a failed storage duty (a missed proof, a fragment its holder dropped) against
+	/// contract `id`'s provider in the period running now: that period is refunded to the
+	/// client, and the contract's slashing rule decides what follows. Nothing happens once the
+	/// contract's term is over. Returns the weight used, at most
+	/// [`ContractLedger::max_fault_weight`].
+	fn record_fault(id: ContractId) -> Weight;
+
+	/// The most [`ContractLedger::record_fault`] can cost: a fault that completes a slash,
+	/// ending the contract and clearing every fragment placed under it.
+	fn max_fault_weight() -> Weight;
 
 	/// The number of distinct providers `client` has live contracts with.
 	fn live_providers_of(client: &AccountId) -> u32;

@@ -1,21 +1,28 @@
 //! Sealing and opening blocks: round trips, tamper detection, wrong keys, sector-local reads,
-//! read caps and the key cache.
+//! read caps, the writer's authority on every read path, the chain tag, and the key cache.
 
 use std::num::NonZeroUsize;
 
 use blocktree_primitives::{
-	block::BlockHeader,
-	cap::{CapError, KnownPrincipals, WriteCapChain},
+	block::{BlockHeader, SignedBlockHeader},
+	cap::{CapError, ChainTag, KnownPrincipals, SignedWriteCap, WriteCap, WriteCapChain},
 	crypto::{
-		block_key_for, open_block, read_sector, seal_block, BlockError, BlockKeyCache, KeyScheme,
-		PrincipalKeys, SealedBlock, WriteRequest,
+		block_key_for, encrypt_sector, open_block, read_sector, seal_block, wrap_block_key,
+		BlockError, BlockKey, BlockKeyCache, KeyScheme, PrincipalKeys, SealedBlock, WriteRequest,
 	},
+	merkle,
 	path::BlockPath,
 };
 use codec::{Decode, Encode};
+use sp_core::H256;
+use sp_runtime::BoundedVec;
 
 const NOW: u64 = 1_800_000_000_000;
 const SECTOR: u32 = 512;
+/// The chain these tests run on (its genesis hash).
+const CHAIN: ChainTag = H256([0xc4; 32]);
+/// Another network.
+const OTHER_CHAIN: ChainTag = H256([0x07; 32]);
 
 fn data(len: usize) -> Vec<u8> {
 	(0..len).map(|i| (i * 31 % 251) as u8).collect()
@@ -27,7 +34,7 @@ fn owner() -> PrincipalKeys {
 
 /// Everyone these tests know, at time NOW.
 fn ctx() -> KnownPrincipals {
-	(1u8..=9).fold(KnownPrincipals::at(NOW), |c, n| {
+	(1u8..=9).fold(KnownPrincipals::at(NOW).on_chain(CHAIN), |c, n| {
 		c.with(PrincipalKeys::from_seed(KeyScheme::Sr25519, [n; 32]).principal())
 			.with(PrincipalKeys::from_seed(KeyScheme::Ed25519, [n; 32]).principal())
 	})
@@ -88,7 +95,7 @@ fn a_read_cap_does_not_unwrap_with_the_wrong_key() {
 	block.header.header.read_caps[1].reader = eve.id();
 	assert_eq!(open_block(&block, &eve, &ctx()), Err(BlockError::BadHeaderSignature));
 	// ...and if Alice re-signs that header, Eve still cannot unwrap a key made for Bob.
-	block.header.signature = alice.sign(&block.header.header.signing_payload());
+	block.header.signature = alice.sign(&block.header.header.signing_payload(&CHAIN));
 	assert_eq!(open_block(&block, &eve, &ctx()), Err(BlockError::KeyUnwrapFailed));
 }
 
@@ -281,4 +288,136 @@ fn principal_ids_depend_on_both_keys_and_the_seed_restores_them() {
 	assert_eq!(restored.principal(), a.principal());
 	let fresh = PrincipalKeys::generate(KeyScheme::Sr25519);
 	assert_ne!(fresh.id(), a.id());
+}
+
+#[test]
+fn header_signed_for_another_chain_is_refused() {
+	let alice = owner();
+	let block = seal(&alice, &[], &data(700));
+	let elsewhere = ctx().on_chain(OTHER_CHAIN);
+	assert_eq!(
+		block_key_for(&block.header, &alice, &elsewhere),
+		Err(BlockError::BadHeaderSignature)
+	);
+	assert_eq!(open_block(&block, &alice, &elsewhere), Err(BlockError::BadHeaderSignature));
+	// On its own chain it reads.
+	assert_eq!(open_block(&block, &alice, &ctx()), Ok(data(700)));
+}
+
+/// A block built by hand, as a stranger would build it at any `path` (sealing refuses to):
+/// encrypted, merkle-rooted, wrapped for `readers` and signed by `writer` for this chain, with
+/// `write_caps` as the writer's claimed authority.
+fn forge(
+	writer: &PrincipalKeys,
+	path: &BlockPath,
+	write_caps: WriteCapChain,
+	plaintext: &[u8],
+	readers: &[&PrincipalKeys],
+) -> SealedBlock {
+	let key = BlockKey::generate();
+	let nonce_prefix = [7u8; 16];
+	let sectors: Vec<Vec<u8>> = plaintext
+		.chunks(SECTOR as usize)
+		.enumerate()
+		.map(|(i, chunk)| encrypt_sector(&key, &nonce_prefix, path, 1, i as u64, chunk))
+		.collect();
+	let leaves: Vec<_> = sectors.iter().map(|s| merkle::leaf_hash(s)).collect();
+	let read_caps: Vec<_> =
+		readers.iter().map(|r| wrap_block_key(&key, r.id(), &r.principal(), path, 1)).collect();
+	let header = BlockHeader {
+		path: path.clone(),
+		version: 1,
+		writer: writer.id(),
+		write_caps,
+		read_caps: BoundedVec::try_from(read_caps).unwrap(),
+		sector_size: SECTOR,
+		plaintext_len: plaintext.len() as u64,
+		nonce_prefix,
+		merkle_root: merkle::root(&leaves),
+	};
+	let signature = writer.sign(&header.signing_payload(&CHAIN));
+	SealedBlock { header: SignedBlockHeader { header, signature }, sectors }
+}
+
+/// Reads every sector of `block` one at a time, as a random-access reader does.
+fn read_each_sector(
+	block: &SealedBlock,
+	reader: &PrincipalKeys,
+	ctx: &KnownPrincipals,
+) -> Result<Vec<u8>, BlockError> {
+	let key = block_key_for(&block.header, reader, ctx)?;
+	let mut out = Vec::new();
+	for (i, sector) in block.sectors.iter().enumerate() {
+		let proof = block.sector_proof(i as u64)?;
+		out.extend(read_sector(&block.header.header, &key, i as u64, sector, &proof)?);
+	}
+	Ok(out)
+}
+
+#[test]
+fn forged_block_at_someone_elses_path_is_refused_on_random_access() {
+	let alice = owner();
+	let mallory = PrincipalKeys::from_seed(KeyScheme::Sr25519, [9; 32]);
+	let plain = data(3 * 512 + 5);
+	// The forgery is well made: at Mallory's own path the same construction reads back.
+	let own_path = BlockPath::root_of(&mallory.id()).join("f").unwrap();
+	let own = forge(&mallory, &own_path, WriteCapChain::default(), &plain, &[&alice]);
+	assert_eq!(read_each_sector(&own, &alice, &ctx()), Ok(plain.clone()));
+	// At Alice's path, signed by Mallory (a registered principal) without a cap: refused by
+	// the random-access path and by the whole-block path alike.
+	let victim = BlockPath::root_of(&alice.id()).join("file.bin").unwrap();
+	let forged = forge(&mallory, &victim, WriteCapChain::default(), &plain, &[&alice]);
+	assert_eq!(
+		block_key_for(&forged.header, &alice, &ctx()),
+		Err(BlockError::NotAuthorized(CapError::NoCapability))
+	);
+	assert_eq!(
+		read_each_sector(&forged, &alice, &ctx()),
+		Err(BlockError::NotAuthorized(CapError::NoCapability))
+	);
+	assert_eq!(
+		open_block(&forged, &alice, &ctx()),
+		Err(BlockError::NotAuthorized(CapError::NoCapability))
+	);
+}
+
+#[test]
+fn revoked_or_expired_write_cap_is_refused_on_random_access() {
+	let alice = owner();
+	let bob = PrincipalKeys::from_seed(KeyScheme::Ed25519, [2; 32]);
+	let photos = BlockPath::root_of(&alice.id()).join("photos").unwrap();
+	let cap = WriteCap {
+		issuer: alice.id(),
+		subject: bob.id(),
+		prefix: photos.clone(),
+		expires_at: NOW + 1_000,
+		nonce: 1,
+	};
+	let signature = alice.sign(&cap.signing_payload(&CHAIN));
+	let chain =
+		WriteCapChain::try_from(vec![SignedWriteCap { cap: cap.clone(), signature }]).unwrap();
+	let path = photos.join("beach.jpg").unwrap();
+	let request = WriteRequest {
+		path: &path,
+		version: 1,
+		write_caps: chain,
+		readers: &[alice.id()],
+		sector_size: SECTOR,
+	};
+	let plain = data(1200);
+	let (block, _) = seal_block(&bob, request, &plain, &ctx()).expect("bob holds a cap");
+	assert_eq!(read_each_sector(&block, &alice, &ctx()), Ok(plain));
+
+	let mut revoked = ctx();
+	revoked.revoke(cap.id());
+	assert_eq!(
+		block_key_for(&block.header, &alice, &revoked),
+		Err(BlockError::NotAuthorized(CapError::Revoked))
+	);
+	let mut later = ctx();
+	later.set_now(NOW + 1_000);
+	assert_eq!(
+		block_key_for(&block.header, &alice, &later),
+		Err(BlockError::NotAuthorized(CapError::Expired))
+	);
 }

@@ -2,13 +2,20 @@
 //! the same function in the runtime and has its own tests).
 
 use blocktree_primitives::{
-	cap::{verify_write_access, CapError, KnownPrincipals, SignedWriteCap, WriteCap, MAX_CAP_CHAIN},
+	cap::{
+		verify_write_access, CapError, ChainTag, KnownPrincipals, SignedWriteCap, WriteCap,
+		MAX_CAP_CHAIN,
+	},
 	crypto::{KeyScheme, PrincipalKeys},
 	path::BlockPath,
 };
 
 const NOW: u64 = 1_800_000_000_000;
 const LATER: u64 = NOW + 86_400_000;
+/// The chain these caps are issued on (its genesis hash).
+const CHAIN: ChainTag = sp_core::H256([0xc4; 32]);
+/// Another network.
+const OTHER_CHAIN: ChainTag = sp_core::H256([0x07; 32]);
 
 fn keys(n: u8, scheme: KeyScheme) -> PrincipalKeys {
 	PrincipalKeys::from_seed(scheme, [n; 32])
@@ -22,7 +29,7 @@ fn cap(issuer: &PrincipalKeys, subject: &PrincipalKeys, prefix: &BlockPath, expi
 		expires_at,
 		nonce: 7,
 	};
-	let signature = issuer.sign(&cap.signing_payload());
+	let signature = issuer.sign(&cap.signing_payload(&CHAIN));
 	SignedWriteCap { cap, signature }
 }
 
@@ -56,6 +63,7 @@ impl World {
 	/// What a client knows: the four principals, no revocations, the time NOW.
 	fn ctx(&self) -> KnownPrincipals {
 		KnownPrincipals::at(NOW)
+			.on_chain(CHAIN)
 			.with(self.root.principal())
 			.with(self.bob.principal())
 			.with(self.carol.principal())
@@ -98,7 +106,7 @@ fn wrong_signer_is_rejected() {
 	let w = world();
 	let mut forged = cap(&w.root, &w.mallory, &w.photos, LATER);
 	// Mallory signs a cap that names the root as issuer.
-	forged.signature = w.mallory.sign(&forged.cap.signing_payload());
+	forged.signature = w.mallory.sign(&forged.cap.signing_payload(&CHAIN));
 	assert_eq!(
 		verify_write_access(&w.mallory.id(), &w.beach, &[forged], &w.ctx()),
 		Err(CapError::WrongSigner)
@@ -166,7 +174,7 @@ fn path_outside_scope_is_rejected() {
 fn unknown_issuer_is_rejected() {
 	let w = world();
 	let chain = [cap(&w.root, &w.bob, &w.photos, LATER)];
-	let ctx = KnownPrincipals::at(NOW).with(w.bob.principal());
+	let ctx = KnownPrincipals::at(NOW).on_chain(CHAIN).with(w.bob.principal());
 	assert_eq!(
 		verify_write_access(&w.bob.id(), &w.beach, &chain, &ctx),
 		Err(CapError::UnknownIssuer)
@@ -219,5 +227,25 @@ fn over_long_chain_is_rejected() {
 	assert_eq!(
 		verify_write_access(&writer.id(), &w.beach, &chain[..MAX_CAP_CHAIN as usize], &ctx),
 		Ok(())
+	);
+}
+
+#[test]
+fn cap_signed_for_another_chain_is_refused() {
+	let w = world();
+	let chain =
+		[cap(&w.root, &w.bob, &w.photos, LATER), cap(&w.bob, &w.carol, &w.photos_2026, LATER)];
+	assert_eq!(verify_write_access(&w.carol.id(), &w.beach, &chain, &w.ctx()), Ok(()));
+	// The same caps presented on another network (or to a client that does not name the
+	// chain) do not verify: revocations there know nothing of them.
+	let elsewhere = w.ctx().on_chain(OTHER_CHAIN);
+	assert_eq!(
+		verify_write_access(&w.carol.id(), &w.beach, &chain, &elsewhere),
+		Err(CapError::WrongSigner)
+	);
+	let unnamed = KnownPrincipals::at(NOW).with(w.root.principal()).with(w.bob.principal());
+	assert_eq!(
+		verify_write_access(&w.bob.id(), &w.beach, &chain[..1], &unnamed),
+		Err(CapError::WrongSigner)
 	);
 }

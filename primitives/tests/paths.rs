@@ -47,6 +47,21 @@ fn each_broken_rule_has_its_own_error() {
 }
 
 #[test]
+fn upper_case_root_is_refused_so_a_path_has_one_name() {
+	let upper = format!("/{}/photos", ROOT.to_uppercase());
+	assert_eq!(BlockPath::parse(&upper), Err(PathError::BadRootComponent));
+	assert!(PathError::BadRootComponent.to_string().contains("lower-case hex"));
+	let mixed = format!("/{}A/photos", &ROOT[..63]);
+	assert_eq!(BlockPath::parse(&mixed), Err(PathError::BadRootComponent));
+	// Nor does an upper-case root get in through SCALE (an extrinsic, a stored header).
+	let raw: Vec<Vec<u8>> = vec![ROOT.to_uppercase().into_bytes(), b"photos".to_vec()];
+	assert!(BlockPath::decode(&mut &raw.encode()[..]).is_err());
+	let lower: Vec<Vec<u8>> = vec![ROOT.as_bytes().to_vec(), b"photos".to_vec()];
+	let decoded = BlockPath::decode(&mut &lower.encode()[..]).ok();
+	assert_eq!(decoded, BlockPath::parse(&p("/photos")).ok());
+}
+
+#[test]
 fn prefixes_match_whole_components_only() {
 	let a = BlockPath::parse(&p("/photos")).unwrap();
 	let ab = BlockPath::parse(&p("/photos/2026")).unwrap();

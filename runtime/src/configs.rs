@@ -137,8 +137,11 @@ parameter_types! {
 	pub const PrincipalDeposit: Balance = UNIT;
 	/// Held while a root (a whole tree) is claimed: 10 BKT.
 	pub const RootDeposit: Balance = 10 * UNIT;
-	/// Held while a write request waits for an answer: 0.1 BKT.
+	/// Held while a write request waits for an answer: 0.1 BKT (forfeited to the tree's owner
+	/// if rejected).
 	pub const RequestDeposit: Balance = 100 * MILLI_UNIT;
+	/// Held while a revocation is stored, until the revoked cap has expired: 0.1 BKT.
+	pub const RevocationDeposit: Balance = 100 * MILLI_UNIT;
 }
 
 impl pallet_principals::Config for Runtime {
@@ -149,9 +152,12 @@ impl pallet_principals::Config for Runtime {
 	type PrincipalDeposit = PrincipalDeposit;
 	type RootDeposit = RootDeposit;
 	type RequestDeposit = RequestDeposit;
+	type RevocationDeposit = RevocationDeposit;
 	/// A week.
 	type RequestLifetime = ConstU32<{ 7 * DAYS }>;
 	type MaxPendingRequests = ConstU32<64>;
+	/// One requester holds at most 4 of a tree's 64 slots.
+	type MaxRequestsPerRequester = ConstU32<4>;
 	type MaxPublishedCaps = ConstU32<32>;
 	type WeightInfo = pallet_principals::weights::SubstrateWeight<Runtime>;
 }
@@ -207,6 +213,9 @@ impl pallet_fragments::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Contracts = StorageContracts;
+	/// Write authority on chain: the writer's signature and cap chain, by the principals
+	/// registry.
+	type WriteAuthority = pallet_principals::Pallet<Runtime>;
 	type Randomness = pallet_fragments::randomness::ParentHashRandomness<Runtime>;
 	type MinDataFragments = ConstU8<2>;
 	type MaxDataFragments = ConstU8<16>;
@@ -225,5 +234,8 @@ impl pallet_fragments::Config for Runtime {
 	type ChallengesPerRound = ConstU32<8>;
 	/// Two minutes to answer.
 	type ResponseWindow = ConstU32<20>;
+	/// A provider that lost a fragment of a block waits an hour (a contract period) before it
+	/// may place one of that block again.
+	type PlacementCooldown = ConstU32<HOURS>;
 	type WeightInfo = pallet_fragments::weights::SubstrateWeight<Runtime>;
 }

@@ -80,10 +80,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("blocktree"),
 	impl_name: Cow::Borrowed("blocktree-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -121,15 +121,17 @@ pub type TxExtension = (
 );
 
 /// The transaction extensions of a signed transaction from an account with nonce `nonce`,
-/// immortal and without tip: what a Rust client fills in (wallets do the same through
-/// metadata).
-pub fn tx_extension(nonce: Nonce) -> TxExtension {
+/// valid during `era` and without tip: what a Rust client fills in (wallets do the same through
+/// metadata). Clients sign mortal eras (`Era::mortal(64, best_block)`), so that a signed
+/// transaction cannot be replayed after it dies; the implicit data signed for `CheckEra` is
+/// then the hash of the era's birth block, not the genesis hash.
+pub fn tx_extension(nonce: Nonce, era: generic::Era) -> TxExtension {
 	(
 		frame_system::CheckNonZeroSender::new(),
 		frame_system::CheckSpecVersion::new(),
 		frame_system::CheckTxVersion::new(),
 		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(sp_runtime::generic::Era::Immortal),
+		frame_system::CheckEra::from(era),
 		frame_system::CheckNonce::from(nonce),
 		frame_system::CheckWeight::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::from(0),

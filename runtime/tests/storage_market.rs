@@ -7,11 +7,18 @@
 
 mod common;
 
-use blocktree_primitives::storage::{fragment_root, prove_chunk};
-use blocktree_runtime::{
-	configs::{BlockDeposit, FragmentDeposit, OfferDeposit},
-	Balance, Balances, Executive, FragmentsCall, Runtime, RuntimeCall, RuntimeEvent, StorageContractsCall, HOURS,
+use blocktree_primitives::{
+	block::{BlockHeader, SignedBlockHeader, DEFAULT_SECTOR_SIZE},
+	path::BlockPath,
+	principal::{Principal, Signature, SigningKey},
+	storage::{fragment_root, prove_chunk},
 };
+use blocktree_runtime::{
+	configs::{BlockDeposit, FragmentDeposit, OfferDeposit, PrincipalDeposit},
+	Balance, Balances, Executive, FragmentsCall, PrincipalsCall, Runtime, RuntimeCall, RuntimeEvent,
+	StorageContractsCall, HOURS,
+};
+use sp_core::{sr25519, Pair};
 use common::{ext_from_preset, next_block, signed, start_block};
 use frame_support::{
 	traits::fungible::{Inspect, InspectHold},
@@ -31,6 +38,43 @@ fn apply(who: Sr25519Keyring, call: RuntimeCall) {
 	Executive::apply_extrinsic(signed(who, call))
 		.unwrap_or_else(|e| panic!("{who}'s transaction is valid: {e:?}"))
 		.unwrap_or_else(|e| panic!("{who}'s call dispatches: {e:?}"));
+}
+
+/// Every pallet's bookkeeping invariants (`try_state`), checked after every block.
+fn check_invariants() {
+	pallet_principals::Pallet::<Runtime>::do_try_state().expect("principals invariants");
+	pallet_endpoints::Pallet::<Runtime>::do_try_state().expect("endpoints invariants");
+	pallet_storage_contracts::Pallet::<Runtime>::do_try_state().expect("storage contracts invariants");
+	pallet_fragments::Pallet::<Runtime>::do_try_state().expect("fragments invariants");
+}
+
+/// Registers a principal for `who` with the signing key derived from `seed`; returns its keys
+/// and signing pair.
+fn register_principal(who: Sr25519Keyring, seed: &str) -> (Principal, sr25519::Pair) {
+	let pair = sr25519::Pair::from_string(seed, None).expect("a valid seed");
+	let keys = Principal { signing: SigningKey::Sr25519(pair.public()), encryption: [7; 32] };
+	let message = pallet_principals::possession_message(&who.to_account_id(), &keys);
+	let proof = Signature::Sr25519(pair.sign(&message));
+	apply(who, RuntimeCall::Principals(PrincipalsCall::register { keys, proof }));
+	(keys, pair)
+}
+
+/// A header of version `version` at `path`, signed by `pair` for this chain.
+fn signed_header(keys: &Principal, pair: &sr25519::Pair, path: BlockPath, version: u64) -> SignedBlockHeader {
+	let header = BlockHeader {
+		path,
+		version,
+		writer: keys.id(),
+		write_caps: Default::default(),
+		read_caps: Default::default(),
+		sector_size: DEFAULT_SECTOR_SIZE,
+		plaintext_len: MIB,
+		nonce_prefix: [1; 16],
+		merkle_root: H256::repeat_byte(3),
+	};
+	let chain = pallet_principals::Pallet::<Runtime>::chain_tag();
+	let signature = Signature::Sr25519(pair.sign(&header.signing_payload(&chain)));
+	SignedBlockHeader { header, signature }
 }
 
 fn total(who: Sr25519Keyring) -> Balance {
@@ -58,6 +102,7 @@ fn a_contract_lifecycle_across_blocks_pays_refunds_and_accounts_to_the_unit() {
 				price_per_byte: PRICE_PER_BYTE,
 				collateral_per_byte: COLLATERAL_PER_BYTE,
 				min_periods: 2,
+				min_bytes: MIB / 2,
 			}));
 		}
 		for offer in 0..3 {
@@ -66,6 +111,7 @@ fn a_contract_lifecycle_across_blocks_pays_refunds_and_accounts_to_the_unit() {
 				bytes: MIB,
 				periods: PERIODS,
 				max_price_per_byte: PRICE_PER_BYTE,
+				min_collateral_per_byte: COLLATERAL_PER_BYTE,
 			}));
 		}
 
@@ -74,10 +120,12 @@ fn a_contract_lifecycle_across_blocks_pays_refunds_and_accounts_to_the_unit() {
 		let (k, n, fsize) = pallet_fragments::Pallet::<Runtime>::erasure_params(&alice, MIB, 1).unwrap();
 		assert_eq!((k, n, fsize), (2, 3, MIB / 2));
 		let data: Vec<Vec<u8>> = (0..n).map(|i| fragment(i, fsize)).collect();
-		let block = H256::repeat_byte(1);
+		// Alice writes her own tree: the chain checks her principal's signature on the header.
+		let (keys, pair) = register_principal(Alice, "//Alice//principal");
+		let header = signed_header(&keys, &pair, BlockPath::root_of(&keys.id()).join("photos").unwrap(), 1);
+		let block = header.id();
 		apply(Alice, RuntimeCall::Fragments(FragmentsCall::record_block {
-			block,
-			path_hash: H256::repeat_byte(2),
+			header: Box::new(header),
 			size: MIB,
 			tolerance: 1,
 			fragment_roots: BoundedVec::try_from(data.iter().map(|d| fragment_root(d)).collect::<Vec<_>>()).unwrap(),
@@ -105,6 +153,7 @@ fn a_contract_lifecycle_across_blocks_pays_refunds_and_accounts_to_the_unit() {
 				}));
 			}
 			events.extend(frame_system::Pallet::<Runtime>::read_events_no_consensus().map(|r| r.event));
+			check_invariants();
 			if next_block() >= end {
 				break
 			}
@@ -165,9 +214,10 @@ fn a_contract_lifecycle_across_blocks_pays_refunds_and_accounts_to_the_unit() {
 		}
 		assert_eq!(
 			Balances::total_balance_on_hold(&alice),
-			BlockDeposit::get() + n as Balance * FragmentDeposit::get(),
-			"Alice holds only the block deposit"
+			BlockDeposit::get() + n as Balance * FragmentDeposit::get() + PrincipalDeposit::get(),
+			"Alice holds only the block and principal deposits"
 		);
+		check_invariants();
 		let all_fees: Balance = everyone.iter().map(|k| fee(*k)).sum();
 		assert_eq!(pallet_balances::TotalIssuance::<Runtime>::get(), issuance - all_fees);
 		assert!(Balances::balance(&alice) > 0);
@@ -185,4 +235,44 @@ fn the_redundancy_rule_table_in_the_architecture_doc_holds() {
 		assert_eq!(rule(MIB, 1, 3), Ok((2, 3, MIB / 2)));
 		assert_eq!(rule(10 * MIB, 2, 3), Err(pallet_fragments::Error::<Runtime>::NotEnoughProviders.into()));
 	});
+}
+
+#[test]
+fn a_stranger_cannot_record_a_block_at_alices_path() {
+	ext_from_preset("development").execute_with(|| {
+		start_block(1, 1_000);
+		let (alice_keys, _) = register_principal(Alice, "//Alice//principal");
+		let (bob_keys, bob_pair) = register_principal(Bob, "//Bob//principal");
+		// Bob signs a header for a path in Alice's tree, without a cap.
+		let header = signed_header(&bob_keys, &bob_pair, BlockPath::root_of(&alice_keys.id()).join("x").unwrap(), 1);
+		let call = RuntimeCall::Fragments(FragmentsCall::record_block {
+			header: Box::new(header),
+			size: MIB,
+			tolerance: 1,
+			fragment_roots: BoundedVec::try_from(vec![H256::zero(); 3]).unwrap(),
+		});
+		let result = Executive::apply_extrinsic(signed(Bob, call)).expect("valid transaction");
+		assert_eq!(result, Err(pallet_principals::Error::<Runtime>::NoCapability.into()));
+		check_invariants();
+	});
+}
+
+#[test]
+fn the_worst_challenge_block_fits_in_a_quarter_of_the_block() {
+	use blocktree_primitives::storage::ContractLedger;
+	use frame_support::traits::Get;
+	use pallet_fragments::WeightInfo as _;
+	type Weights = pallet_fragments::weights::SubstrateWeight<Runtime>;
+	// A round's deadlines and as many carried-over misses due in one block, the budgeted
+	// number of them completing a slash that clears a full contract, the rest plain faults,
+	// plus a new round issued in the same block.
+	let round = <Runtime as pallet_fragments::Config>::ChallengesPerRound::get();
+	let slash = <pallet_storage_contracts::Pallet<Runtime> as ContractLedger<_, _>>::max_fault_weight();
+	let fault = <Runtime as frame_system::Config>::DbWeight::get().reads_writes(1, 1);
+	let worst = Weights::expire_challenges(2 * round)
+		.saturating_add(Weights::issue_challenges(round))
+		.saturating_add(slash.saturating_mul(pallet_fragments::SLASHES_PER_BLOCK))
+		.saturating_add(fault.saturating_mul(2 * round as u64));
+	let max = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
+	assert!(worst.ref_time() <= max.ref_time() / 4, "worst case {worst:?} of {max:?}");
 }

@@ -1,6 +1,7 @@
 //! Network addresses and libp2p peer ids as the chain stores them, and the rules that make one
-//! acceptable: a well-formed peer id; a unicast, specified address with a non-zero port; and a
-//! public one unless the chain allows loopback and private ranges (dev and test networks).
+//! acceptable: a peer id in the identity form of an ed25519 key (so the chain can check a
+//! signature by it); a unicast, specified address with a non-zero port; and a public one unless
+//! the chain allows loopback and private ranges (dev and test networks).
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -13,6 +14,14 @@ pub const MAX_PEER_ID_LEN: u32 = 44;
 const MULTIHASH_IDENTITY: u8 = 0x00;
 /// Multihash code of SHA2-256 (keys longer than 42 bytes).
 const MULTIHASH_SHA2_256: u8 = 0x12;
+
+/// Length of an ed25519 peer id: the 6-byte [`ED25519_PEER_ID_PREFIX`] and the 32-byte key.
+pub const ED25519_PEER_ID_LEN: usize = 38;
+
+/// How every ed25519 peer id starts: the identity multihash header (code 0x00, length 0x24 = 36)
+/// and libp2p's protobuf header of the key (field 1, key type 1 = Ed25519; field 2, 32 bytes).
+/// The 32-byte public key follows. Substrate nodes' network keys have this form.
+pub const ED25519_PEER_ID_PREFIX: [u8; 6] = [MULTIHASH_IDENTITY, 0x24, 0x08, 0x01, 0x12, 0x20];
 
 /// A socket address a node listens on for Blocktree traffic.
 #[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
@@ -38,6 +47,9 @@ pub enum NetAddress {
 pub enum AddressProblem {
 	/// The peer id is not an identity or SHA2-256 multihash of the right length.
 	MalformedPeerId,
+	/// The peer id is a well-formed multihash but not the identity form of an ed25519 key (a
+	/// SHA2-256 peer id, whose key the chain cannot see, or another key type).
+	UnsupportedPeerIdKind,
 	/// Port 0.
 	ZeroPort,
 	/// 0.0.0.0 or `::`: a listen address, not one others can dial.
@@ -62,6 +74,26 @@ pub fn check_peer_id(peer_id: &[u8]) -> Result<(), AddressProblem> {
 	} else {
 		Err(AddressProblem::MalformedPeerId)
 	}
+}
+
+/// The ed25519 public key inside `peer_id`, if it is an ed25519 peer id in identity form
+/// ([`ED25519_PEER_ID_PREFIX`] followed by the key): the only kind whose holder the chain can
+/// check. `MalformedPeerId` if it is no multihash at all, `UnsupportedPeerIdKind` if it is a
+/// well-formed one of another kind.
+pub fn ed25519_peer_key(peer_id: &[u8]) -> Result<[u8; 32], AddressProblem> {
+	check_peer_id(peer_id)?;
+	match peer_id.strip_prefix(&ED25519_PEER_ID_PREFIX[..]) {
+		Some(key) => key.try_into().map_err(|_| AddressProblem::UnsupportedPeerIdKind),
+		None => Err(AddressProblem::UnsupportedPeerIdKind),
+	}
+}
+
+/// The peer id of the ed25519 public key `key`, as libp2p and Substrate nodes write it.
+pub fn ed25519_peer_id(key: &[u8; 32]) -> [u8; ED25519_PEER_ID_LEN] {
+	let mut peer_id = [0u8; ED25519_PEER_ID_LEN];
+	peer_id[..ED25519_PEER_ID_PREFIX.len()].copy_from_slice(&ED25519_PEER_ID_PREFIX);
+	peer_id[ED25519_PEER_ID_PREFIX.len()..].copy_from_slice(key);
+	peer_id
 }
 
 fn check_ip4(ip: [u8; 4], allow_private: bool) -> Result<(), AddressProblem> {

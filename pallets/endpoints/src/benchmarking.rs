@@ -1,5 +1,7 @@
-//! Benchmarks of every call, for `weights.rs`. Worst cases: the most addresses, and updates
-//! that move both the peer-id and the principal index.
+//! Benchmarks of every call, for `weights.rs`. Worst cases: the most addresses, a peer proof
+//! checked, and updates that move the peer-id index (with the new key's proof). Node keys are
+//! generated and used through the keystore host functions, as in the node's `benchmark pallet`
+//! command.
 
 use super::*;
 use crate::Pallet as Endpoints;
@@ -12,12 +14,31 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_core::{crypto::KeyTypeId, ed25519};
 use sp_runtime::traits::Saturating;
 
-fn peer(seed: u8) -> PeerId {
-	let mut bytes = alloc::vec![0x00, 0x24, 0x08, 0x01, 0x12, 0x20];
-	bytes.extend([seed; 32]);
-	PeerId::try_from(bytes).expect("38 bytes fit; qed")
+const KEY_TYPE: KeyTypeId = KeyTypeId(*b"btep");
+
+/// A node's network key, fresh in the keystore.
+struct Node {
+	public: ed25519::Public,
+}
+
+impl Node {
+	fn new() -> Self {
+		Node { public: sp_io::crypto::ed25519_generate(KEY_TYPE, None) }
+	}
+
+	fn peer_id(&self) -> PeerId {
+		PeerId::try_from(address::ed25519_peer_id(&self.public.0).to_vec()).expect("38 bytes fit; qed")
+	}
+
+	/// The node's proof that `who` may announce its peer id.
+	fn proof<T: Config>(&self, who: &T::AccountId) -> ed25519::Signature {
+		let message = peer_proof_message(&Endpoints::<T>::chain_tag(), who);
+		sp_io::crypto::ed25519_sign(KEY_TYPE, &self.public, &message)
+			.expect("the key was generated in the keystore; qed")
+	}
 }
 
 /// `n` distinct public IPv6 addresses (the longer kind).
@@ -50,8 +71,14 @@ where
 	T::Currency: Mutate<T::AccountId>,
 {
 	let who = funded::<T>();
-	Endpoints::<T>::register(RawOrigin::Signed(who.clone()).into(), peer(1), addresses::<T>(T::MaxAddresses::get()))
-		.expect("a fresh account registers");
+	let node = Node::new();
+	Endpoints::<T>::register(
+		RawOrigin::Signed(who.clone()).into(),
+		node.peer_id(),
+		node.proof::<T>(&who),
+		addresses::<T>(T::MaxAddresses::get()),
+	)
+	.expect("a fresh account registers");
 	who
 }
 
@@ -63,18 +90,22 @@ mod benchmarks {
 	#[benchmark]
 	fn register(a: Linear<1, { T::MaxAddresses::get() }>) {
 		let who = funded::<T>();
+		let node = Node::new();
+		let proof = node.proof::<T>(&who);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), peer(1), addresses::<T>(a));
+		_(RawOrigin::Signed(who.clone()), node.peer_id(), proof, addresses::<T>(a));
 		assert!(Endpoints_::<T>::contains_key(&who));
 	}
 
-	/// `a`: number of addresses; the peer id changes.
+	/// `a`: number of addresses; the peer id changes, so the new key's proof is checked.
 	#[benchmark]
 	fn update(a: Linear<1, { T::MaxAddresses::get() }>) {
 		let who = registered::<T>();
+		let node = Node::new();
+		let proof = node.proof::<T>(&who);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), peer(2), addresses::<T>(a));
-		assert_eq!(AccountOfPeer::<T>::get(peer(2)), Some(who));
+		_(RawOrigin::Signed(who.clone()), node.peer_id(), Some(proof), addresses::<T>(a));
+		assert_eq!(AccountOfPeer::<T>::get(node.peer_id()), Some(who));
 	}
 
 	#[benchmark]

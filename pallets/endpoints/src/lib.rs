@@ -5,8 +5,23 @@
 //! then resolves a principal, an account or a peer id to those addresses, so that clients and
 //! storage workers find each other without a central directory.
 //!
-//! - [`register`](Pallet::register): peer id and 1..=`MaxAddresses` addresses, a deposit held.
-//! - [`update`](Pallet::update): new peer id and/or addresses.
+//! ## Terms
+//! - **Endpoint**: one account's node: its peer id, 1..=`MaxAddresses` addresses, the principal
+//!   the account controlled when it last registered or updated, the deposit held and when it
+//!   was last heard from.
+//! - **Peer id**: the node's libp2p identity. Only ed25519 keys in identity form are accepted
+//!   (`0x00 0x24 0x08 0x01 0x12 0x20` followed by the 32-byte public key, what Substrate nodes
+//!   use; see [`address::ed25519_peer_key`]): the chain reads the key out of the peer id and
+//!   checks a signature by it. SHA2-256 peer ids (RSA keys) hide their key and are refused.
+//! - **Peer proof**: the peer key's ed25519 signature over [`peer_proof_message`] — the domain
+//!   tag [`PEER_PROOF_DOMAIN`], the chain's genesis hash and the registering account. It proves
+//!   the account runs (or was authorised by) the node, so nobody can take a peer id by copying
+//!   it (or a whole transaction) from someone else: the proof names the account, and a proof
+//!   made for another chain does not verify here. Each peer id belongs to one account.
+//!
+//! ## Dispatchables
+//! - [`register`](Pallet::register): peer id with its proof and the addresses; a deposit held.
+//! - [`update`](Pallet::update): new addresses, and a new peer id with its proof.
 //! - [`heartbeat`](Pallet::heartbeat): "still here"; an endpoint not heard from for
 //!   `EndpointTtl` blocks is no longer served by the runtime API, and anyone may
 //!   [`remove_expired`](Pallet::remove_expired) it (the deposit goes back to its owner).
@@ -15,8 +30,34 @@
 //!   loopback and private ranges are accepted; the chain spec sets it at genesis (true on dev
 //!   and local test chains).
 //!
-//! Addresses must be unicast and specified, with a non-zero port; peer ids must be identity or
-//! SHA2-256 multihashes (see [`address`]). Each peer id belongs to one account.
+//! Addresses must be unicast and specified, with a non-zero port (see [`address`]).
+//!
+//! ## Producing the peer proof
+//! The node signs with its libp2p network key (the `--node-key` / `network/secret_ed25519`
+//! secret) the bytes [`peer_proof_message`] returns for the chain's genesis hash and the account
+//! that will send the transaction. In SCALE, that is the compact length (`0x68`) and the 26
+//! bytes of `blocktree:endpoint-peer:v1`, the 32-byte genesis hash, then the account id's
+//! encoding (32 bytes for an `AccountId32`). From Rust:
+//!
+//! ```ignore
+//! let chain = genesis_hash; // H256: block 0's hash
+//! let message = pallet_endpoints::peer_proof_message(&chain, &account);
+//! let peer_proof = network_key.sign(&message); // sp_core::ed25519::Pair
+//! let peer_id = pallet_endpoints::address::ed25519_peer_id(&network_key.public().0);
+//! // Call: Endpoints::register(peer_id, peer_proof, addresses)
+//! ```
+//!
+//! From JavaScript, see `tests/polkadot-js/storage.mjs` (`@polkadot/util-crypto`'s
+//! `ed25519Sign`). On chain the genesis hash is [`Pallet::chain_tag`]: frame-system's hash of
+//! block 0, which is the real genesis hash from block 1 on.
+//!
+//! ## Low-level / implementation details
+//! No hooks do work per block. [`Pallet::do_try_state`] (the `try_state` hook under
+//! `try-runtime`, and after every pallet test) checks that the peer-id and principal indexes
+//! agree with the endpoints both ways, that every stored peer id is an ed25519 one, and that each
+//! owner's hold for [`HoldReason::EndpointDeposit`] equals its endpoint's recorded deposit.
+//! Endpoints registered before peer proofs existed (storage version 1 has the same layout) were
+//! never proven; no live network has any, and dev and local chains are reset.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -37,12 +78,30 @@ pub mod weights;
 pub use address::{NetAddress, MAX_PEER_ID_LEN};
 pub use weights::WeightInfo;
 
+use blocktree_primitives::cap::ChainTag;
+
+/// Domain tag of the peer proof: what a node's network key signs to let an account announce its
+/// peer id.
+pub const PEER_PROOF_DOMAIN: &[u8] = b"blocktree:endpoint-peer:v1";
+
+/// The bytes a node's libp2p ed25519 key signs so that `account` may register or update an
+/// endpoint with the node's peer id on the chain whose genesis hash is `chain`: the SCALE
+/// encoding of `(PEER_PROOF_DOMAIN, chain, account)`. The domain is a byte slice, so it encodes
+/// with its compact length in front.
+pub fn peer_proof_message<AccountId: codec::Encode>(
+	chain: &ChainTag,
+	account: &AccountId,
+) -> alloc::vec::Vec<u8> {
+	codec::Encode::encode(&(PEER_PROOF_DOMAIN, chain, account))
+}
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use address::{check_peer_id, AddressProblem};
+	use address::{ed25519_peer_key, AddressProblem};
 	use blocktree_primitives::principal::{PrincipalId, PrincipalOf};
 	use frame_support::{
+		defensive,
 		pallet_prelude::*,
 		traits::{
 			fungible::{Inspect, MutateHold},
@@ -50,16 +109,18 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::traits::Saturating;
+	use sp_core::ed25519;
+	use sp_runtime::traits::{Saturating, Zero};
 
 	/// Balance type of the deposit currency.
 	pub type BalanceOf<T> =
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
-	/// A libp2p peer id (multihash bytes).
+	/// A libp2p peer id (multihash bytes). Stored ones are ed25519 peer ids in identity form
+	/// (see [`address::ed25519_peer_key`]).
 	pub type PeerId = BoundedVec<u8, ConstU32<MAX_PEER_ID_LEN>>;
 
-	/// The current storage version.
+	/// The current storage version. Peer proofs changed no stored type, so it stays 1.
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
@@ -140,11 +201,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Endpoints<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, EndpointOf<T>>;
 
-	/// The account whose endpoint has a peer id (each peer id belongs to one account).
+	/// The account whose endpoint has a peer id (each peer id belongs to one account): the index
+	/// of [`Endpoints`] by [`Endpoint::peer_id`].
 	#[pallet::storage]
 	pub type AccountOfPeer<T: Config> = StorageMap<_, Blake2_128Concat, PeerId, T::AccountId>;
 
-	/// The account whose endpoint serves a principal.
+	/// The account whose endpoint serves a principal: the index of [`Endpoints`] by
+	/// [`Endpoint::principal`].
 	#[pallet::storage]
 	pub type AccountOfPrincipal<T: Config> = StorageMap<_, Identity, PrincipalId, T::AccountId>;
 
@@ -195,7 +258,8 @@ pub mod pallet {
 		NotRegistered,
 		/// Another account's endpoint already uses this peer id.
 		PeerIdInUse,
-		/// The peer id is not a libp2p identity or SHA2-256 multihash.
+		/// The peer id is not a libp2p peer id at all (an identity or SHA2-256 multihash of its
+		/// declared length).
 		MalformedPeerId,
 		/// An endpoint needs at least one address.
 		NoAddresses,
@@ -211,12 +275,23 @@ pub mod pallet {
 		PrivateAddressNotAllowed,
 		/// The endpoint has not expired yet.
 		NotExpired,
+		/// The peer id is not an ed25519 key in identity form (`0x00 0x24 0x08 0x01 0x12 0x20`
+		/// and the 32-byte key), so the chain cannot check who holds it: SHA2-256 peer ids (RSA
+		/// keys) and other key types are refused. Give the node an ed25519 network key.
+		UnsupportedPeerIdKind,
+		/// The peer proof is not the peer key's signature over [`peer_proof_message`] for this
+		/// chain's genesis hash and the calling account: sign that message with the node's
+		/// network key, for the account that sends the transaction.
+		InvalidPeerProof,
+		/// The update changes the peer id but carries no peer proof by the new key.
+		MissingPeerProof,
 	}
 
 	impl<T> From<AddressProblem> for Error<T> {
 		fn from(problem: AddressProblem) -> Self {
 			match problem {
 				AddressProblem::MalformedPeerId => Error::MalformedPeerId,
+				AddressProblem::UnsupportedPeerIdKind => Error::UnsupportedPeerIdKind,
 				AddressProblem::ZeroPort => Error::ZeroPort,
 				AddressProblem::Unspecified => Error::UnspecifiedAddress,
 				AddressProblem::NotUnicast => Error::NotUnicast,
@@ -230,61 +305,77 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxAddresses::get() >= 1, "an endpoint must be able to list an address");
 		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
 	}
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Registers the caller's node: its peer id and the addresses it listens on. Holds
-		/// `EndpointDeposit`. Links the endpoint to the principal the caller controls, if any.
+		/// Registers the caller's node: its peer id, the proof that the caller may use it, and
+		/// the addresses it listens on.
+		///
+		/// ## Dispatch Origin
+		/// Signed, by an account without an endpoint.
+		///
+		/// ## Details
+		/// `peer_id` must be an ed25519 peer id in identity form, and `peer_proof` that key's
+		/// signature over [`peer_proof_message`] for this chain ([`Pallet::chain_tag`]) and the
+		/// caller; so a peer id copied from another account's transaction, or a proof made for
+		/// another chain, is refused. No other endpoint may use the peer id. Holds
+		/// `EndpointDeposit`, and links the endpoint to the principal the caller controls, if any.
+		///
+		/// ## Errors
+		/// `AlreadyRegistered`, `MalformedPeerId`, `UnsupportedPeerIdKind`, `InvalidPeerProof`,
+		/// `PeerIdInUse`, the address errors (`NoAddresses`, `DuplicateAddress`, `ZeroPort`,
+		/// `UnspecifiedAddress`, `NotUnicast`, `PrivateAddressNotAllowed`), or the currency's
+		/// error if the deposit cannot be held.
+		///
+		/// ## Events
+		/// `EndpointRegistered`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register(addresses.len() as u32))]
-		pub fn register(origin: OriginFor<T>, peer_id: PeerId, addresses: AddressesOf<T>) -> DispatchResult {
+		pub fn register(
+			origin: OriginFor<T>,
+			peer_id: PeerId,
+			peer_proof: ed25519::Signature,
+			addresses: AddressesOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			ensure!(!Endpoints::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
-			Self::check_endpoint(&who, &peer_id, &addresses)?;
-			let deposit = T::EndpointDeposit::get();
-			T::Currency::hold(&HoldReason::EndpointDeposit.into(), &who, deposit)?;
-			let principal = T::Principals::principal_of(&who);
-			if let Some(id) = principal {
-				AccountOfPrincipal::<T>::insert(id, &who);
-			}
-			AccountOfPeer::<T>::insert(&peer_id, &who);
-			let last_seen = frame_system::Pallet::<T>::block_number();
-			Endpoints::<T>::insert(
-				&who,
-				Endpoint { peer_id: peer_id.clone(), addresses, principal, deposit, last_seen },
-			);
-			Self::deposit_event(Event::EndpointRegistered { owner: who, peer_id, principal });
-			Ok(())
+			Self::do_register(who, peer_id, peer_proof, addresses)
 		}
 
-		/// Replaces the caller's peer id and addresses (and refreshes its heartbeat).
+		/// Replaces the caller's addresses, and its peer id if `peer_id` differs (refreshing its
+		/// heartbeat).
+		///
+		/// ## Dispatch Origin
+		/// Signed, by an account with an endpoint.
+		///
+		/// ## Details
+		/// A new peer id needs `peer_proof`: the new key's signature over
+		/// [`peer_proof_message`], as for [`register`](Pallet::register). When the peer id stays
+		/// the same the proof may be left out (the operator can change addresses without the
+		/// node's key); one that is given is checked all the same. The principal link follows
+		/// the principal the caller controls now. Holds nothing more.
+		///
+		/// ## Errors
+		/// `NotRegistered`, `MalformedPeerId`, `UnsupportedPeerIdKind`, `MissingPeerProof`,
+		/// `InvalidPeerProof`, `PeerIdInUse`, and the address errors.
+		///
+		/// ## Events
+		/// `EndpointUpdated`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update(addresses.len() as u32))]
-		pub fn update(origin: OriginFor<T>, peer_id: PeerId, addresses: AddressesOf<T>) -> DispatchResult {
+		pub fn update(
+			origin: OriginFor<T>,
+			peer_id: PeerId,
+			peer_proof: Option<ed25519::Signature>,
+			addresses: AddressesOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut endpoint = Endpoints::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
-			Self::check_endpoint(&who, &peer_id, &addresses)?;
-			if endpoint.peer_id != peer_id {
-				AccountOfPeer::<T>::remove(&endpoint.peer_id);
-				AccountOfPeer::<T>::insert(&peer_id, &who);
-			}
-			let principal = T::Principals::principal_of(&who);
-			if endpoint.principal != principal {
-				if let Some(old) = endpoint.principal {
-					AccountOfPrincipal::<T>::remove(old);
-				}
-				if let Some(new) = principal {
-					AccountOfPrincipal::<T>::insert(new, &who);
-				}
-			}
-			endpoint.peer_id = peer_id.clone();
-			endpoint.addresses = addresses;
-			endpoint.principal = principal;
-			endpoint.last_seen = frame_system::Pallet::<T>::block_number();
-			Endpoints::<T>::insert(&who, endpoint);
-			Self::deposit_event(Event::EndpointUpdated { owner: who, peer_id });
-			Ok(())
+			Self::do_update(who, peer_id, peer_proof, addresses)
 		}
 
 		/// Tells the chain the caller's node is still reachable.
@@ -338,8 +429,102 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// This chain's tag, which peer proofs sign: the hash frame-system records for block 0
+		/// (the real genesis hash from block 1 on).
+		pub fn chain_tag() -> ChainTag {
+			let genesis = frame_system::BlockHash::<T>::get(BlockNumberFor::<T>::zero());
+			ChainTag::decode(&mut genesis.as_ref()).unwrap_or_else(|_| {
+				defensive!("the runtime's block hash is at least 32 bytes");
+				ChainTag::zero()
+			})
+		}
+
+		/// Checks that `peer_proof` is the signature of `peer_id`'s ed25519 key over
+		/// [`peer_proof_message`] for this chain and `who`.
+		pub fn check_peer_proof(
+			who: &T::AccountId,
+			peer_id: &PeerId,
+			peer_proof: &ed25519::Signature,
+		) -> DispatchResult {
+			let key = ed25519_peer_key(peer_id).map_err(Error::<T>::from)?;
+			let message = peer_proof_message(&Self::chain_tag(), who);
+			ensure!(
+				sp_io::crypto::ed25519_verify(peer_proof, &message, &ed25519::Public::from_raw(key)),
+				Error::<T>::InvalidPeerProof
+			);
+			Ok(())
+		}
+
+		/// [`register`](Pallet::register) for `who`: checks, holds the deposit, stores and
+		/// indexes the endpoint, emits `EndpointRegistered`.
+		pub fn do_register(
+			who: T::AccountId,
+			peer_id: PeerId,
+			peer_proof: ed25519::Signature,
+			addresses: AddressesOf<T>,
+		) -> DispatchResult {
+			ensure!(!Endpoints::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+			Self::check_peer_proof(&who, &peer_id, &peer_proof)?;
+			Self::check_endpoint(&who, &peer_id, &addresses)?;
+			let deposit = T::EndpointDeposit::get();
+			T::Currency::hold(&HoldReason::EndpointDeposit.into(), &who, deposit)?;
+			let principal = T::Principals::principal_of(&who);
+			if let Some(id) = principal {
+				AccountOfPrincipal::<T>::insert(id, &who);
+			}
+			AccountOfPeer::<T>::insert(&peer_id, &who);
+			let last_seen = frame_system::Pallet::<T>::block_number();
+			Endpoints::<T>::insert(
+				&who,
+				Endpoint { peer_id: peer_id.clone(), addresses, principal, deposit, last_seen },
+			);
+			Self::deposit_event(Event::EndpointRegistered { owner: who, peer_id, principal });
+			Ok(())
+		}
+
+		/// [`update`](Pallet::update) for `who`: checks, moves the indexes, stores the endpoint,
+		/// emits `EndpointUpdated`.
+		pub fn do_update(
+			who: T::AccountId,
+			peer_id: PeerId,
+			peer_proof: Option<ed25519::Signature>,
+			addresses: AddressesOf<T>,
+		) -> DispatchResult {
+			let mut endpoint = Endpoints::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			let peer_changes = endpoint.peer_id != peer_id;
+			match peer_proof {
+				Some(proof) => Self::check_peer_proof(&who, &peer_id, &proof)?,
+				None => {
+					ed25519_peer_key(&peer_id).map_err(Error::<T>::from)?;
+					ensure!(!peer_changes, Error::<T>::MissingPeerProof);
+				},
+			}
+			Self::check_endpoint(&who, &peer_id, &addresses)?;
+			if peer_changes {
+				AccountOfPeer::<T>::remove(&endpoint.peer_id);
+				AccountOfPeer::<T>::insert(&peer_id, &who);
+			}
+			let principal = T::Principals::principal_of(&who);
+			if endpoint.principal != principal {
+				if let Some(old) = endpoint.principal {
+					AccountOfPrincipal::<T>::remove(old);
+				}
+				if let Some(new) = principal {
+					AccountOfPrincipal::<T>::insert(new, &who);
+				}
+			}
+			endpoint.peer_id = peer_id.clone();
+			endpoint.addresses = addresses;
+			endpoint.principal = principal;
+			endpoint.last_seen = frame_system::Pallet::<T>::block_number();
+			Endpoints::<T>::insert(&who, endpoint);
+			Self::deposit_event(Event::EndpointUpdated { owner: who, peer_id });
+			Ok(())
+		}
+
+		/// Checks what proofs do not cover: nobody else uses `peer_id`, and the addresses are
+		/// acceptable on this chain.
 		fn check_endpoint(who: &T::AccountId, peer_id: &PeerId, addresses: &AddressesOf<T>) -> DispatchResult {
-			check_peer_id(peer_id).map_err(Error::<T>::from)?;
 			if let Some(holder) = AccountOfPeer::<T>::get(peer_id) {
 				ensure!(&holder == who, Error::<T>::PeerIdInUse);
 			}
@@ -352,6 +537,7 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Removes `owner`'s endpoint and its index entries, and releases its deposit.
 		fn remove(owner: &T::AccountId) -> DispatchResult {
 			let endpoint = Endpoints::<T>::take(owner).ok_or(Error::<T>::NotRegistered)?;
 			T::Currency::release(
@@ -384,6 +570,47 @@ pub mod pallet {
 			let key = PeerId::try_from(peer_id.to_vec()).ok()?;
 			let owner = AccountOfPeer::<T>::get(key)?;
 			Self::live_endpoint(&owner).map(|e| (owner, e))
+		}
+
+		/// Checks the pallet's bookkeeping: [`AccountOfPeer`] and [`AccountOfPrincipal`] agree
+		/// with [`Endpoints`] both ways, every stored peer id is an ed25519 one (so its holder was
+		/// checked), every endpoint lists at least one address, and each owner's balance on hold
+		/// for [`HoldReason::EndpointDeposit`] equals its endpoint's recorded deposit. (Holds
+		/// of accounts without an endpoint cannot be enumerated, so are not checked.)
+		#[cfg(any(feature = "std", feature = "try-runtime"))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use frame_support::traits::fungible::InspectHold;
+			for (owner, endpoint) in Endpoints::<T>::iter() {
+				ensure!(
+					AccountOfPeer::<T>::get(&endpoint.peer_id).as_ref() == Some(&owner),
+					"an endpoint's peer id is not indexed to its owner"
+				);
+				if let Some(id) = endpoint.principal {
+					ensure!(
+						AccountOfPrincipal::<T>::get(id).as_ref() == Some(&owner),
+						"an endpoint's principal is not indexed to its owner"
+					);
+				}
+				ensure!(ed25519_peer_key(&endpoint.peer_id).is_ok(), "a stored peer id is not an ed25519 one");
+				ensure!(!endpoint.addresses.is_empty(), "an endpoint lists no address");
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::EndpointDeposit.into(), &owner) == endpoint.deposit,
+					"an owner's endpoint hold differs from its recorded deposit"
+				);
+			}
+			for (peer_id, owner) in AccountOfPeer::<T>::iter() {
+				ensure!(
+					Endpoints::<T>::get(&owner).is_some_and(|e| e.peer_id == peer_id),
+					"AccountOfPeer names an account whose endpoint has another peer id, or none"
+				);
+			}
+			for (id, owner) in AccountOfPrincipal::<T>::iter() {
+				ensure!(
+					Endpoints::<T>::get(&owner).is_some_and(|e| e.principal == Some(id)),
+					"AccountOfPrincipal names an account whose endpoint serves another principal, or none"
+				);
+			}
+			Ok(())
 		}
 	}
 }

@@ -5,6 +5,8 @@ use super::*;
 use crate::Pallet as Fragments;
 use blocktree_primitives::{
 	merkle,
+	block::SignedBlockHeader,
+	cap::{BlockWriteAuthority, MAX_CAP_CHAIN},
 	storage::{chunk_count, ContractId, ContractLedger, DataBlockId, OnContractEnded, PROOF_CHUNK_SIZE},
 };
 use frame_benchmarking::v2::*;
@@ -45,22 +47,28 @@ fn max_n<T: Config>() -> u32 {
 	T::MaxDataFragments::get() as u32 + T::MaxParityFragments::get() as u32
 }
 
-/// Records block `id` of the largest size with `n` fragments (needs `n` providers); returns
-/// its fragment size.
-fn record<T: Config>(owner: &T::AccountId, id: DataBlockId, n: u32, roots: Option<alloc::vec::Vec<H256>>) -> u64 {
+/// A header `owner` may record, distinct for each `seed`, whose write needs `links` caps.
+fn header<T: Config>(owner: &T::AccountId, seed: u32, links: u32) -> SignedBlockHeader {
+	T::WriteAuthority::signed_header_for_benchmark(owner, seed, links)
+		.expect("the runtime's write authority supports benchmark headers")
+}
+
+/// Records block `seed` of the largest size with `n` fragments (needs `n` providers); returns
+/// its id and fragment size.
+fn record<T: Config>(owner: &T::AccountId, seed: u32, n: u32, roots: Option<alloc::vec::Vec<H256>>) -> (DataBlockId, u64) {
 	let tolerance = (n - T::MaxDataFragments::get() as u32) as u8;
 	let roots = roots.unwrap_or_else(|| (0..n).map(|i| H256::repeat_byte(i as u8)).collect());
+	let header = header::<T>(owner, seed, 0);
+	let id = header.id();
 	Fragments::<T>::record_block(
 		RawOrigin::Signed(owner.clone()).into(),
-		id,
-		// One path per block: the paths' version limit is not what is measured.
-		id,
+		alloc::boxed::Box::new(header),
 		T::MaxBlockSize::get(),
 		tolerance,
 		BoundedVec::try_from(roots).expect("n <= MaxFragments; qed"),
 	)
 	.expect("the owner has enough providers");
-	Blocks::<T>::get(id).map(|b| b.fragment_size).unwrap_or_default()
+	(id, Blocks::<T>::get(id).map(|b| b.fragment_size).unwrap_or_default())
 }
 
 fn place<T: Config>(id: DataBlockId, providers: &[(T::AccountId, ContractId)], count: usize) {
@@ -77,32 +85,30 @@ fn numbered(i: u64) -> H256 {
 	H256(bytes)
 }
 
-fn block(i: u32) -> DataBlockId {
-	numbered(i as u64 + 1)
-}
-
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
 mod benchmarks {
 	use super::*;
 
-	/// `n`: fragments of the block (the most data fragments plus 1..=max parity). The owner
-	/// has as many live contracts as a client may: counting its providers reads them all.
+	/// `c`: links of the writer's cap chain, each a signature checked on chain. The block has
+	/// the most fragments, and the owner as many live contracts as a client may: counting its
+	/// providers reads them all.
 	#[benchmark]
-	fn record_block(n: Linear<{ T::MaxDataFragments::get() as u32 + 1 }, { max_n::<T>() }>) {
+	fn record_block(c: Linear<0, { MAX_CAP_CHAIN }>) {
 		let o = owner::<T>();
 		providers::<T>(&o, max_n::<T>().max(T::Contracts::max_contracts_per_client()));
+		let n = max_n::<T>();
 		let roots: alloc::vec::Vec<H256> = (0..n).map(|i| H256::repeat_byte(i as u8)).collect();
-		let tolerance = (n - T::MaxDataFragments::get() as u32) as u8;
+		let h = header::<T>(&o, 0, c);
+		let id = h.id();
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(o),
-			block(0),
-			H256::repeat_byte(0xaa),
+			alloc::boxed::Box::new(h),
 			T::MaxBlockSize::get(),
-			tolerance,
+			T::MaxParityFragments::get(),
 			BoundedVec::try_from(roots).expect("n <= MaxFragments; qed"),
 		);
-		assert!(Blocks::<T>::contains_key(block(0)));
+		assert!(Blocks::<T>::contains_key(id));
 	}
 
 	/// The last fragment of the largest block: every other holder is checked.
@@ -111,24 +117,29 @@ mod benchmarks {
 		let o = owner::<T>();
 		let n = max_n::<T>();
 		let p = providers::<T>(&o, n);
-		record::<T>(&o, block(0), n, None);
-		place::<T>(block(0), &p, n as usize - 1);
+		let (id, _) = record::<T>(&o, 0, n, None);
+		place::<T>(id, &p, n as usize - 1);
 		let (last, contract) = p[n as usize - 1].clone();
 		#[extrinsic_call]
-		_(RawOrigin::Signed(last), block(0), (n - 1) as u8, contract);
-		assert!(!BelowTarget::<T>::contains_key(block(0)));
+		_(RawOrigin::Signed(last), id, (n - 1) as u8, contract);
+		assert!(!BelowTarget::<T>::contains_key(id));
 	}
 
+	/// By the holder, under an open challenge: the fault itself is charged separately
+	/// (`ContractLedger::max_fault_weight`).
 	#[benchmark]
 	fn report_missing() {
 		let o = owner::<T>();
 		let n = max_n::<T>();
 		let p = providers::<T>(&o, n);
-		record::<T>(&o, block(0), n, None);
-		place::<T>(block(0), &p, n as usize);
+		let (id, _) = record::<T>(&o, 0, n, None);
+		place::<T>(id, &p, n as usize);
+		let deadline = frame_system::Pallet::<T>::block_number().saturating_add(T::ResponseWindow::get());
+		Challenges::<T>::insert((id, 0), Challenge { provider: p[0].0.clone(), contract: p[0].1, chunk: 0, deadline });
+		Deadlines::<T>::mutate(deadline, |keys| keys.try_push((id, 0)).expect("room for one; qed"));
 		#[extrinsic_call]
-		_(RawOrigin::Signed(o), block(0), 0);
-		assert!(BelowTarget::<T>::contains_key(block(0)));
+		_(RawOrigin::Signed(p[0].0.clone()), id, 0);
+		assert!(BelowTarget::<T>::contains_key(id));
 	}
 
 	/// `n`: fragments, all placed.
@@ -136,11 +147,11 @@ mod benchmarks {
 	fn remove_block(n: Linear<{ T::MaxDataFragments::get() as u32 + 1 }, { max_n::<T>() }>) {
 		let o = owner::<T>();
 		let p = providers::<T>(&o, max_n::<T>());
-		record::<T>(&o, block(0), n, None);
-		place::<T>(block(0), &p, n as usize);
+		let (id, _) = record::<T>(&o, 0, n, None);
+		place::<T>(id, &p, n as usize);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(o), block(0));
-		assert!(!Blocks::<T>::contains_key(block(0)));
+		_(RawOrigin::Signed(o), id);
+		assert!(!Blocks::<T>::contains_key(id));
 	}
 
 	/// A proof on the largest fragment (the longest merkle path).
@@ -162,13 +173,14 @@ mod benchmarks {
 		let proof = merkle::prove(&leaves, index as usize).expect("index < chunks; qed");
 		let mut roots: alloc::vec::Vec<H256> = (0..n).map(|i| H256::repeat_byte(i as u8)).collect();
 		roots[0] = root;
-		record::<T>(&o, block(0), n, Some(roots));
-		place::<T>(block(0), &p, 1);
+		let (id, _) = record::<T>(&o, 0, n, Some(roots));
+		place::<T>(id, &p, 1);
 		let deadline = frame_system::Pallet::<T>::block_number().saturating_add(T::ResponseWindow::get());
-		Challenges::<T>::insert((block(0), 0), Challenge { provider: p[0].0.clone(), contract: p[0].1, chunk: index, deadline });
+		Challenges::<T>::insert((id, 0), Challenge { provider: p[0].0.clone(), contract: p[0].1, chunk: index, deadline });
+		Deadlines::<T>::mutate(deadline, |keys| keys.try_push((id, 0)).expect("room for one; qed"));
 		#[extrinsic_call]
-		_(RawOrigin::Signed(p[0].0.clone()), block(0), 0, BoundedVec::try_from(chunk).expect("one chunk; qed"), proof);
-		assert!(!Challenges::<T>::contains_key((block(0), 0)));
+		_(RawOrigin::Signed(p[0].0.clone()), id, 0, BoundedVec::try_from(chunk).expect("one chunk; qed"), proof);
+		assert!(!Challenges::<T>::contains_key((id, 0)));
 	}
 
 	/// `c`: draws, over a pool of placed fragments.
@@ -178,8 +190,8 @@ mod benchmarks {
 		let n = max_n::<T>();
 		let p = providers::<T>(&o, n);
 		for b in 0..2 {
-			record::<T>(&o, block(b), n, None);
-			place::<T>(block(b), &p, n as usize);
+			let (id, _) = record::<T>(&o, b, n, None);
+			place::<T>(id, &p, n as usize);
 		}
 		let now = frame_system::Pallet::<T>::block_number();
 		#[block]
@@ -197,9 +209,9 @@ mod benchmarks {
 		let p = providers::<T>(&o, n);
 		let now = frame_system::Pallet::<T>::block_number().saturating_add(T::ResponseWindow::get());
 		for b in 0..c {
-			record::<T>(&o, block(b), n, None);
-			place::<T>(block(b), &p, 1);
-			let key = (block(b), 0u8);
+			let (id, _) = record::<T>(&o, b, n, None);
+			place::<T>(id, &p, 1);
+			let key = (id, 0u8);
 			Challenges::<T>::insert(key, Challenge { provider: p[0].0.clone(), contract: p[0].1, chunk: 0, deadline: now });
 			Deadlines::<T>::mutate(now, |keys| keys.try_push(key).expect("c <= ChallengesPerRound; qed"));
 		}
@@ -218,8 +230,8 @@ mod benchmarks {
 		let n = T::MaxDataFragments::get() as u32 + 1;
 		let p = providers::<T>(&o, n);
 		for b in 0..c {
-			record::<T>(&o, block(b), n, None);
-			place::<T>(block(b), &p, 1);
+			let (id, _) = record::<T>(&o, b, n, None);
+			place::<T>(id, &p, 1);
 		}
 		#[block]
 		{

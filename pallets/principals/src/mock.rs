@@ -56,14 +56,20 @@ impl pallet_timestamp::Config for Test {
 	type WeightInfo = ();
 }
 
-/// Deposits of the mock runtime.
+/// Deposits of the mock runtime, in the runtime's ratios (1 BKT, 10 BKT, 0.1 BKT, 0.1 BKT).
 pub const PRINCIPAL_DEPOSIT: u64 = 100;
-pub const ROOT_DEPOSIT: u64 = 50;
+pub const ROOT_DEPOSIT: u64 = 1_000;
 pub const REQUEST_DEPOSIT: u64 = 10;
+pub const REVOCATION_DEPOSIT: u64 = 10;
 /// Requests live this many blocks.
 pub const REQUEST_LIFETIME: u64 = 20;
+/// The runtime's request bounds: one requester holds at most a sixteenth of a tree's slots.
+pub const MAX_PENDING_REQUESTS: u32 = 64;
+pub const MAX_REQUESTS_PER_REQUESTER: u32 = 4;
 /// Funds every test account starts with.
-pub const ENDOWMENT: u64 = 1_000;
+pub const ENDOWMENT: u64 = 10_000;
+/// Accounts `1..=ACCOUNTS` are endowed.
+pub const ACCOUNTS: u64 = 20;
 /// Unix time (ms) the tests start at.
 pub const START_MS: u64 = 1_800_000_000_000;
 
@@ -71,6 +77,7 @@ parameter_types! {
 	pub const PrincipalDeposit: u64 = PRINCIPAL_DEPOSIT;
 	pub const RootDeposit: u64 = ROOT_DEPOSIT;
 	pub const RequestDeposit: u64 = REQUEST_DEPOSIT;
+	pub const RevocationDeposit: u64 = REVOCATION_DEPOSIT;
 }
 
 impl pallet_principals::Config for Test {
@@ -81,17 +88,19 @@ impl pallet_principals::Config for Test {
 	type PrincipalDeposit = PrincipalDeposit;
 	type RootDeposit = RootDeposit;
 	type RequestDeposit = RequestDeposit;
+	type RevocationDeposit = RevocationDeposit;
 	type RequestLifetime = ConstU64<REQUEST_LIFETIME>;
-	type MaxPendingRequests = ConstU32<3>;
+	type MaxPendingRequests = ConstU32<MAX_PENDING_REQUESTS>;
+	type MaxRequestsPerRequester = ConstU32<MAX_REQUESTS_PER_REQUESTER>;
 	type MaxPublishedCaps = ConstU32<4>;
 	type WeightInfo = ();
 }
 
-/// Accounts 1..=9 endowed, the clock at `START_MS`, block 1.
+/// Accounts `1..=ACCOUNTS` endowed, the clock at `START_MS`, block 1.
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
-		balances: (1..=9).map(|a| (a, ENDOWMENT)).collect(),
+		balances: (1..=ACCOUNTS).map(|a| (a, ENDOWMENT)).collect(),
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)
@@ -104,4 +113,21 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		pallet_timestamp::Now::<Test>::put(START_MS);
 	});
 	ext
+}
+
+/// Runs `test` in a fresh [`new_test_ext`], then checks the pallet's invariants
+/// ([`Principals::do_try_state`]), as `try-runtime` does after every block.
+pub fn run_test<R>(test: impl FnOnce() -> R) -> R {
+	new_test_ext().execute_with(|| {
+		let result = test();
+		assert_invariants();
+		result
+	})
+}
+
+/// Asserts that the pallet's invariants hold now.
+pub fn assert_invariants() {
+	if let Err(e) = Principals::do_try_state() {
+		panic!("pallet invariants broken: {e:?}");
+	}
 }

@@ -34,6 +34,7 @@ where
 		1u32.into(),
 		1u32.into(),
 		1,
+		1,
 	)
 	.expect("the provider can list an offer");
 	provider
@@ -51,6 +52,7 @@ where
 		0,
 		1000,
 		T::MaxPeriods::get(),
+		1u32.into(),
 		1u32.into(),
 	)
 	.expect("the client can open a contract");
@@ -78,7 +80,7 @@ mod benchmarks {
 	fn create_offer() {
 		let provider = funded::<T>("provider");
 		#[extrinsic_call]
-		_(RawOrigin::Signed(provider), 1_000_000, 1u32.into(), 1u32.into(), 1);
+		_(RawOrigin::Signed(provider), 1_000_000, 1u32.into(), 1u32.into(), 1, 1);
 		assert!(Offers::<T>::contains_key(0));
 	}
 
@@ -86,7 +88,7 @@ mod benchmarks {
 	fn update_offer() {
 		let provider = offer::<T>();
 		#[extrinsic_call]
-		_(RawOrigin::Signed(provider), 0, 2_000_000, 2u32.into(), 2u32.into(), 2);
+		_(RawOrigin::Signed(provider), 0, 2_000_000, 2u32.into(), 2u32.into(), 2, 2);
 		assert_eq!(Offers::<T>::get(0).map(|o| o.capacity), Some(2_000_000));
 	}
 
@@ -103,7 +105,7 @@ mod benchmarks {
 		let _provider = offer::<T>();
 		let client = funded::<T>("client");
 		#[extrinsic_call]
-		_(RawOrigin::Signed(client), 0, 1000, T::MaxPeriods::get(), 1u32.into());
+		_(RawOrigin::Signed(client), 0, 1000, T::MaxPeriods::get(), 1u32.into(), 1u32.into());
 		assert!(Contracts::<T>::contains_key(0));
 	}
 

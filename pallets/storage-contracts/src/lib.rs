@@ -20,8 +20,21 @@
 //!   the rest is refunded and the collateral released; by the **provider**, completed periods
 //!   are settled, the rest is refunded and the collateral goes to the client, as for a slash.
 //!
+//! Rules that keep the market honest (see docs/known-issues.md for the attacks they answer):
+//! - **Stated terms**: `open_contract` names the highest price and the lowest collateral the
+//!   client accepts, so a provider cannot change the deal between signing and inclusion.
+//! - **Slots are worth something**: every offer has a minimum contract size, so nobody fills a
+//!   provider's `MaxContractsPerAccount` slots with one-byte contracts.
+//! - **Faults**: a missed proof or a fragment dropped by its holder faults the running period
+//!   (its payment goes back to the client); payment is thus tied to the duty being done, not
+//!   only to time passing. Faults after the term are ignored: liability ends with the term,
+//!   whether or not anyone settled yet.
+//! - **Nothing jams**: a payment below the existential deposit to a provider account that is
+//!   gone waits in escrow as `owed`; a slash that fails is retried at the next fault or settle.
+//!
 //! In every case escrow in = payments + refunds, to the unit; a slash moves exactly the
-//! collateral. The fragment index (see `pallet-fragments`) places fragments under live
+//! collateral. [`Pallet::do_try_state`] states these invariants and the tests check them after
+//! every step. The fragment index (see `pallet-fragments`) places fragments under live
 //! contracts through [`ContractLedger`] and is told when a contract ends.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -48,7 +61,7 @@ pub mod pallet {
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
-			fungible::{Inspect, MutateHold},
+			fungible::{Inspect, InspectHold, MutateHold},
 			tokens::{Fortitude, Precision, Restriction},
 		},
 	};
@@ -60,7 +73,10 @@ pub mod pallet {
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
 	/// The current storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	///
+	/// 2: offers carry `min_bytes`, contracts carry `owed`. No migration: no live network holds
+	/// version 1 data; dev and local chains start anew (see docs/known-issues.md).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -134,6 +150,9 @@ pub mod pallet {
 		pub collateral_per_byte: Balance,
 		/// Shortest contract accepted, in periods.
 		pub min_periods: u32,
+		/// Smallest contract accepted, in bytes: contract slots are few
+		/// (`MaxContractsPerAccount`), so a provider sets what one slot is worth at least.
+		pub min_bytes: u64,
 		/// What is held from the provider while the offer is listed.
 		pub deposit: Balance,
 	}
@@ -160,8 +179,11 @@ pub mod pallet {
 		pub start: BlockNumber,
 		/// Periods already paid out or refunded.
 		pub settled: u32,
-		/// Escrow still held from the client.
+		/// Escrow still held from the client (including `owed`).
 		pub escrow: Balance,
+		/// Earned by the provider but not yet delivered: a payment below the existential
+		/// deposit to a provider account that no longer exists waits here for the next one.
+		pub owed: Balance,
 		/// Collateral held from the provider.
 		pub collateral: Balance,
 		/// Periods in which the provider missed a proof (refunded when settled).
@@ -254,8 +276,16 @@ pub mod pallet {
 		/// Completed periods of `contract` were settled: `paid` to the provider, `refunded` to
 		/// the client for periods with missed proofs.
 		PeriodsSettled { contract: ContractId, periods: u32, paid: BalanceOf<T>, refunded: BalanceOf<T> },
-		/// The provider of `contract` missed a proof in `period`.
+		/// The provider of `contract` failed a storage duty (missed a proof, dropped a fragment)
+		/// in `period`: that period is refunded; `faults` periods are faulted so far.
 		FaultRecorded { contract: ContractId, period: u32, faults: u32 },
+		/// `contract` reached `MaxFaults` faulted periods but the slash could not be carried out
+		/// now (nothing moved); it is retried at the next fault or `settle`.
+		SlashDeferred { contract: ContractId },
+		/// `amount` the provider earned could never be delivered (its account is gone and the
+		/// sum stayed below the existential deposit) and went back to the client as the
+		/// contract ended.
+		UndeliverablePaymentRefunded { contract: ContractId, amount: BalanceOf<T> },
 		/// `contract` ended: `paid` to the provider and `refunded` to the client on ending
 		/// (besides earlier settlements), `slashed` collateral moved to the client.
 		ContractEnded {
@@ -289,6 +319,10 @@ pub mod pallet {
 		TooLong,
 		/// The offer's price is above what the client accepted (it changed).
 		PriceAboveLimit,
+		/// The offer's collateral is below what the client asked for (it changed).
+		CollateralBelowLimit,
+		/// Fewer bytes than the offer's minimum contract size.
+		BelowMinimumSize,
 		/// The price or collateral overflows for this size and length.
 		Overflow,
 		/// The client cannot pay the escrow.
@@ -310,13 +344,28 @@ pub mod pallet {
 			assert!(T::MaxFaults::get() >= 1, "at least one fault must be tolerated before a slash");
 			assert!(T::MaxPeriods::get() >= 1, "contracts must be able to run a period");
 		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
 	}
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Lists an offer: `capacity` bytes at `price_per_byte` per period, holding
-		/// `collateral_per_byte` per contracted byte, for contracts of at least `min_periods`.
-		/// Holds `OfferDeposit`.
+		/// `collateral_per_byte` per contracted byte, for contracts of at least `min_periods`
+		/// periods and `min_bytes` bytes.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the provider.
+		///
+		/// ## Details
+		/// Holds `OfferDeposit` while listed. `min_bytes` protects the provider's few contract
+		/// slots from being filled by tiny contracts.
+		///
+		/// Errors: `ZeroBytes`, `TooShort`, `TooLong`, `TooManyOffers`, or the currency's error
+		/// if the deposit cannot be held. Event: `OfferCreated`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create_offer())]
 		pub fn create_offer(
@@ -325,9 +374,10 @@ pub mod pallet {
 			price_per_byte: BalanceOf<T>,
 			collateral_per_byte: BalanceOf<T>,
 			min_periods: u32,
+			min_bytes: u64,
 		) -> DispatchResult {
 			let provider = ensure_signed(origin)?;
-			Self::check_terms(capacity, min_periods)?;
+			Self::check_terms(capacity, min_periods, min_bytes)?;
 			let count = OfferCount::<T>::get(&provider);
 			ensure!(count < T::MaxOffersPerProvider::get(), Error::<T>::TooManyOffers);
 			let deposit = T::OfferDeposit::get();
@@ -339,7 +389,15 @@ pub mod pallet {
 			});
 			Offers::<T>::insert(
 				offer,
-				Offer { provider: provider.clone(), capacity, price_per_byte, collateral_per_byte, min_periods, deposit },
+				Offer {
+					provider: provider.clone(),
+					capacity,
+					price_per_byte,
+					collateral_per_byte,
+					min_periods,
+					min_bytes,
+					deposit,
+				},
 			);
 			OfferCount::<T>::insert(&provider, count.saturating_add(1));
 			Self::deposit_event(Event::OfferCreated { offer, provider });
@@ -347,6 +405,16 @@ pub mod pallet {
 		}
 
 		/// Changes an offer's terms; contracts already opened keep theirs.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the offer's provider.
+		///
+		/// ## Details
+		/// A client's pending `open_contract` names the price and collateral it expects, so a
+		/// change made in between makes it fail instead of binding the client to new terms.
+		///
+		/// Errors: `UnknownOffer`, `NotOfferProvider`, `ZeroBytes`, `TooShort`, `TooLong`.
+		/// Event: `OfferUpdated`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update_offer())]
 		pub fn update_offer(
@@ -356,9 +424,10 @@ pub mod pallet {
 			price_per_byte: BalanceOf<T>,
 			collateral_per_byte: BalanceOf<T>,
 			min_periods: u32,
+			min_bytes: u64,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::check_terms(capacity, min_periods)?;
+			Self::check_terms(capacity, min_periods, min_bytes)?;
 			Offers::<T>::try_mutate(offer, |o| {
 				let o = o.as_mut().ok_or(Error::<T>::UnknownOffer)?;
 				ensure!(o.provider == who, Error::<T>::NotOfferProvider);
@@ -366,6 +435,7 @@ pub mod pallet {
 				o.price_per_byte = price_per_byte;
 				o.collateral_per_byte = collateral_per_byte;
 				o.min_periods = min_periods;
+				o.min_bytes = min_bytes;
 				Ok::<_, DispatchError>(())
 			})?;
 			Self::deposit_event(Event::OfferUpdated { offer });
@@ -373,6 +443,11 @@ pub mod pallet {
 		}
 
 		/// Withdraws an offer and returns its deposit; contracts opened against it continue.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the offer's provider.
+		///
+		/// Errors: `UnknownOffer`, `NotOfferProvider`. Event: `OfferRemoved`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::remove_offer())]
 		pub fn remove_offer(origin: OriginFor<T>, offer: OfferId) -> DispatchResult {
@@ -386,9 +461,23 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Opens a contract for `bytes` over `periods` periods against `offer`, if its price per
-		/// byte is at most `max_price_per_byte` (so a changed offer cannot surprise the client).
-		/// Holds the whole payment from the caller and the collateral from the provider.
+		/// Opens a contract for `bytes` over `periods` periods against `offer`, on the terms the
+		/// client states: a price per byte of at most `max_price_per_byte` and a collateral per
+		/// byte of at least `min_collateral_per_byte`.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the client.
+		///
+		/// ## Details
+		/// The stated terms make the agreement the one the client signed: a provider that
+		/// raises its price or lowers its collateral between signing and inclusion makes the
+		/// call fail. Holds the whole payment from the caller and the collateral from the
+		/// provider.
+		///
+		/// Errors: `UnknownOffer`, `OwnOffer`, `ZeroBytes`, `BelowMinimumSize`,
+		/// `InsufficientCapacity`, `TooShort`, `TooLong`, `PriceAboveLimit`,
+		/// `CollateralBelowLimit`, `Overflow`, `TooManyContracts`, `ClientCannotPayEscrow`,
+		/// `ProviderCannotCoverCollateral`. Event: `ContractOpened`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::open_contract())]
 		pub fn open_contract(
@@ -397,15 +486,18 @@ pub mod pallet {
 			bytes: u64,
 			periods: u32,
 			max_price_per_byte: BalanceOf<T>,
+			min_collateral_per_byte: BalanceOf<T>,
 		) -> DispatchResult {
 			let client = ensure_signed(origin)?;
 			let mut o = Offers::<T>::get(offer).ok_or(Error::<T>::UnknownOffer)?;
 			ensure!(o.provider != client, Error::<T>::OwnOffer);
 			ensure!(bytes > 0, Error::<T>::ZeroBytes);
+			ensure!(bytes >= o.min_bytes, Error::<T>::BelowMinimumSize);
 			ensure!(bytes <= o.capacity, Error::<T>::InsufficientCapacity);
 			ensure!(periods >= o.min_periods, Error::<T>::TooShort);
 			ensure!(periods <= T::MaxPeriods::get(), Error::<T>::TooLong);
 			ensure!(o.price_per_byte <= max_price_per_byte, Error::<T>::PriceAboveLimit);
+			ensure!(o.collateral_per_byte >= min_collateral_per_byte, Error::<T>::CollateralBelowLimit);
 			let (price_per_period, escrow, collateral) = Self::quote(&o, bytes, periods)?;
 			let client_count = ClientContractCount::<T>::get(&client);
 			let provider_count = ProviderContractCount::<T>::get(&o.provider);
@@ -442,6 +534,7 @@ pub mod pallet {
 					start: frame_system::Pallet::<T>::block_number(),
 					settled: 0,
 					escrow,
+					owed: Zero::zero(),
 					collateral,
 					faulted: BoundedVec::new(),
 				},
@@ -463,16 +556,38 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Settles the completed periods of `contract` (anyone may call): pays the provider for
-		/// each, or refunds the client for periods with a missed proof. After the last period
-		/// the contract completes and the collateral is released.
+		/// Settles the completed periods of `contract`: pays the provider for each, or refunds
+		/// the client for faulted periods. After the last period the contract completes and the
+		/// collateral is released.
+		///
+		/// ## Dispatch Origin
+		/// Signed by anyone (the provider usually does it to be paid).
+		///
+		/// ## Details
+		/// A contract whose provider has `MaxFaults` faulted periods but could not be slashed
+		/// when the last fault came (the slash failed) is slashed here: the rule is retried
+		/// until it holds.
+		///
+		/// Errors: `UnknownContract`, or the currency's error. Events: `PeriodsSettled`,
+		/// `ContractEnded`.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::settle().saturating_add(T::OnContractEnded::max_weight()))]
+		#[pallet::weight(
+			T::WeightInfo::settle().max(T::WeightInfo::end_contract()).saturating_add(T::OnContractEnded::max_weight())
+		)]
 		pub fn settle(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
 			ensure_signed(origin)?;
 			let mut c = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
+			if c.faulted.len() as u32 >= T::MaxFaults::get() {
+				return Self::slash(contract)
+			}
 			Self::settle_due(contract, &mut c)?;
 			if c.settled >= c.periods {
+				Self::pay(&mut c, Zero::zero())?;
+				if !c.owed.is_zero() {
+					Self::deposit_event(Event::UndeliverablePaymentRefunded { contract, amount: c.owed });
+					let owed = core::mem::take(&mut c.owed);
+					Self::refund(&mut c, owed)?;
+				}
 				let provider = c.provider.clone();
 				let collateral = c.collateral;
 				T::Currency::release(&HoldReason::Collateral.into(), &provider, collateral, Precision::BestEffort)?;
@@ -485,6 +600,15 @@ pub mod pallet {
 
 		/// Ends `contract` early, by its client or its provider, by the rules in the pallet
 		/// documentation.
+		///
+		/// ## Dispatch Origin
+		/// Signed by the contract's client or provider.
+		///
+		/// ## Details
+		/// By the client: the running period is paid in full as notice. By the provider: the
+		/// collateral goes to the client, as for a slash.
+		///
+		/// Errors: `UnknownContract`, `NotAParty`. Events: `PeriodsSettled`, `ContractEnded`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::end_contract().saturating_add(T::OnContractEnded::max_weight()))]
 		pub fn end_contract(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
@@ -503,8 +627,8 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
-		fn check_terms(capacity: u64, min_periods: u32) -> DispatchResult {
-			ensure!(capacity > 0, Error::<T>::ZeroBytes);
+		fn check_terms(capacity: u64, min_periods: u32, min_bytes: u64) -> DispatchResult {
+			ensure!(capacity > 0 && min_bytes > 0, Error::<T>::ZeroBytes);
 			ensure!(min_periods >= 1, Error::<T>::TooShort);
 			ensure!(min_periods <= T::MaxPeriods::get(), Error::<T>::TooLong);
 			Ok(())
@@ -549,20 +673,29 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Moves `amount` of `c`'s escrow to the provider.
+		/// Moves `amount` (plus anything owed from before) of `c`'s escrow to the provider. A sum
+		/// below the existential deposit cannot be sent to an account that no longer exists: it
+		/// stays in escrow as `owed` until the next payment, so settlement never jams.
 		fn pay(c: &mut ContractOf<T>, amount: BalanceOf<T>) -> DispatchResult {
-			if !amount.is_zero() {
-				T::Currency::transfer_on_hold(
-					&HoldReason::Escrow.into(),
-					&c.client,
-					&c.provider,
-					amount,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				)?;
-				c.escrow = c.escrow.saturating_sub(amount);
+			let due = amount.saturating_add(c.owed);
+			if due.is_zero() {
+				return Ok(())
 			}
+			if due < T::Currency::minimum_balance() && T::Currency::total_balance(&c.provider).is_zero() {
+				c.owed = due;
+				return Ok(())
+			}
+			T::Currency::transfer_on_hold(
+				&HoldReason::Escrow.into(),
+				&c.client,
+				&c.provider,
+				due,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Force,
+			)?;
+			c.escrow = c.escrow.saturating_sub(due);
+			c.owed = Zero::zero();
 			Ok(())
 		}
 
@@ -581,9 +714,15 @@ pub mod pallet {
 			if how == Ending::EndedByClient && c.settled < c.periods {
 				// The notice fee: the running period in full, unless it is faulted.
 				if !c.faulted.contains(&c.settled) {
-					paid = c.price_per_period.min(c.escrow);
+					paid = c.price_per_period.min(c.escrow.saturating_sub(c.owed));
 					Self::pay(&mut c, paid)?;
 				}
+			}
+			// One more try for anything owed; what still cannot be delivered goes back.
+			Self::pay(&mut c, Zero::zero())?;
+			if !c.owed.is_zero() {
+				Self::deposit_event(Event::UndeliverablePaymentRefunded { contract, amount: c.owed });
+				c.owed = Zero::zero();
 			}
 			let refunded = c.escrow;
 			Self::refund(&mut c, refunded)?;
@@ -630,6 +769,97 @@ pub mod pallet {
 			Self::deposit_event(Event::ContractEnded { contract, how, paid, refunded, slashed });
 		}
 
+		/// Slashes `contract` as one unit (settle, then end with the collateral to the client):
+		/// on an error nothing moves and the record stays, so the slash can be retried.
+		fn slash(contract: ContractId) -> DispatchResult {
+			frame_support::storage::with_storage_layer(|| {
+				let mut c = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
+				Self::settle_due(contract, &mut c)?;
+				Self::terminate(contract, c, Ending::Slashed)
+			})
+		}
+
+		/// The block at which `c`'s term ends.
+		pub fn term_end_of(c: &ContractOf<T>) -> BlockNumberFor<T> {
+			let periods: BlockNumberFor<T> = c.periods.into();
+			c.start.saturating_add(periods.saturating_mul(T::PeriodLength::get()))
+		}
+
+		/// Checks the pallet's bookkeeping: the indexes and counters agree with the records,
+		/// every contract's escrow is exactly what its unsettled periods (and owed payments)
+		/// are worth, and every hold equals the deposits, escrow and collateral recorded for it.
+		#[cfg(any(feature = "std", feature = "try-runtime"))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::BTreeMap;
+			let mut offers: BTreeMap<T::AccountId, (u32, BalanceOf<T>)> = BTreeMap::new();
+			for (id, o) in Offers::<T>::iter() {
+				ensure!(id < NextOfferId::<T>::get(), "offer id at or above NextOfferId");
+				let e = offers.entry(o.provider).or_insert((0, Zero::zero()));
+				e.0 += 1;
+				e.1 = e.1.saturating_add(o.deposit);
+			}
+			for (who, count) in OfferCount::<T>::iter() {
+				ensure!(offers.get(&who).map(|e| e.0).unwrap_or(0) == count, "OfferCount differs from the offers");
+			}
+			for (who, (count, deposits)) in &offers {
+				ensure!(OfferCount::<T>::get(who) == *count, "a provider's offers are not counted");
+				ensure!(*count <= T::MaxOffersPerProvider::get(), "more offers than allowed");
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::OfferDeposit.into(), who) == *deposits,
+					"offer deposit hold differs from the listed offers' deposits"
+				);
+			}
+			let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			let mut collateral: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			let mut as_client: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+			let mut as_provider: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+			for (id, c) in Contracts::<T>::iter() {
+				ensure!(id < NextContractId::<T>::get(), "contract id at or above NextContractId");
+				ensure!(ClientContracts::<T>::contains_key(&c.client, id), "contract missing from its client's index");
+				ensure!(ProviderContracts::<T>::contains_key(&c.provider, id), "contract missing from its provider's index");
+				ensure!(c.settled <= c.periods, "more periods settled than agreed");
+				ensure!(c.used <= c.bytes, "more space used than agreed");
+				ensure!(c.owed <= c.escrow, "owed payment exceeds the escrow");
+				let unsettled = c.price_per_period.saturating_mul((c.periods - c.settled).into());
+				ensure!(c.escrow == unsettled.saturating_add(c.owed), "escrow differs from the unsettled periods' worth");
+				let e = escrow.entry(c.client.clone()).or_insert(Zero::zero());
+				*e = e.saturating_add(c.escrow);
+				let k = collateral.entry(c.provider.clone()).or_insert(Zero::zero());
+				*k = k.saturating_add(c.collateral);
+				*as_client.entry(c.client).or_insert(0) += 1;
+				*as_provider.entry(c.provider).or_insert(0) += 1;
+			}
+			for (who, id, ()) in ClientContracts::<T>::iter() {
+				ensure!(Contracts::<T>::get(id).is_some_and(|c| c.client == who), "client index names a contract it is not party to");
+			}
+			for (who, id, ()) in ProviderContracts::<T>::iter() {
+				ensure!(Contracts::<T>::get(id).is_some_and(|c| c.provider == who), "provider index names a contract it is not party to");
+			}
+			for (who, count) in ClientContractCount::<T>::iter() {
+				ensure!(as_client.get(&who).copied().unwrap_or(0) == count, "ClientContractCount differs from the contracts");
+			}
+			for (who, count) in ProviderContractCount::<T>::iter() {
+				ensure!(as_provider.get(&who).copied().unwrap_or(0) == count, "ProviderContractCount differs from the contracts");
+			}
+			for (who, count) in as_client.iter().chain(as_provider.iter()) {
+				ensure!(*count <= T::MaxContractsPerAccount::get(), "more live contracts than allowed");
+				let _ = who;
+			}
+			for (who, amount) in escrow {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &who) == amount,
+					"escrow hold differs from the contracts' escrow"
+				);
+			}
+			for (who, amount) in collateral {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::Collateral.into(), &who) == amount,
+					"collateral hold differs from the contracts' collateral"
+				);
+			}
+			Ok(())
+		}
+
 		/// The live contracts `who` is a party to (as client, then as provider).
 		pub fn contracts_of(who: &T::AccountId) -> alloc::vec::Vec<(ContractId, ContractOf<T>)> {
 			let max = T::MaxContractsPerAccount::get() as usize;
@@ -641,7 +871,7 @@ pub mod pallet {
 		}
 	}
 
-	impl<T: Config> ContractLedger<T::AccountId> for Pallet<T> {
+	impl<T: Config> ContractLedger<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
 		fn live_parties(id: ContractId) -> Option<(T::AccountId, T::AccountId)> {
 			let c = Contracts::<T>::get(id)?;
 			let now = frame_system::Pallet::<T>::block_number();
@@ -658,6 +888,14 @@ pub mod pallet {
 			})
 		}
 
+		fn term_end(id: ContractId) -> Option<BlockNumberFor<T>> {
+			Contracts::<T>::get(id).map(|c| Self::term_end_of(&c))
+		}
+
+		fn reserved_space(id: ContractId) -> Option<u64> {
+			Contracts::<T>::get(id).map(|c| c.used)
+		}
+
 		fn release_space(id: ContractId, bytes: u64) {
 			Contracts::<T>::mutate(id, |c| {
 				if let Some(c) = c {
@@ -666,24 +904,36 @@ pub mod pallet {
 			});
 		}
 
-		fn record_fault(id: ContractId) {
-			let Some(mut c) = Contracts::<T>::get(id) else { return };
+		fn record_fault(id: ContractId) -> Weight {
+			let read = T::DbWeight::get().reads(1);
+			let Some(mut c) = Contracts::<T>::get(id) else { return read };
 			let now = frame_system::Pallet::<T>::block_number();
-			let period = Self::current_period(&c, now).min(c.periods.saturating_sub(1));
-			if !c.faulted.contains(&period) && c.faulted.try_push(period).is_err() {
-				return
+			let period = Self::current_period(&c, now);
+			// Liability ends with the term, whether or not anyone settled the contract yet.
+			if period >= c.periods {
+				return read
 			}
 			let faults = c.faulted.len() as u32;
-			Contracts::<T>::insert(id, c);
-			Self::deposit_event(Event::FaultRecorded { contract: id, period, faults });
-			if faults >= T::MaxFaults::get() {
-				// Settle, then end, as one unit: on an error nothing moves and the record stays.
-				let _ = frame_support::storage::with_storage_layer(|| {
-					let mut c = Contracts::<T>::get(id).ok_or(Error::<T>::UnknownContract)?;
-					Self::settle_due(id, &mut c)?;
-					Self::terminate(id, c, Ending::Slashed)
-				});
+			if !c.faulted.contains(&period) && c.faulted.try_push(period).is_ok() {
+				Contracts::<T>::insert(id, c);
+				Self::deposit_event(Event::FaultRecorded { contract: id, period, faults: faults + 1 });
+				if faults + 1 < T::MaxFaults::get() {
+					return T::DbWeight::get().reads_writes(1, 1)
+				}
+			} else if faults < T::MaxFaults::get() {
+				return T::DbWeight::get().reads_writes(1, 1)
 			}
+			// On an error the slash leaves no trace and is retried at the next fault or settle.
+			if Self::slash(id).is_err() {
+				Self::deposit_event(Event::SlashDeferred { contract: id });
+			}
+			Self::max_fault_weight()
+		}
+
+		fn max_fault_weight() -> Weight {
+			T::WeightInfo::end_contract()
+				.saturating_add(T::OnContractEnded::max_weight())
+				.saturating_add(T::DbWeight::get().reads_writes(1, 1))
 		}
 
 		fn live_providers_of(client: &T::AccountId) -> u32 {
@@ -710,9 +960,9 @@ pub mod pallet {
 				}
 			}
 			let offer = NextOfferId::<T>::get();
-			Self::create_offer(frame_system::RawOrigin::Signed(provider.clone()).into(), bytes, Zero::zero(), Zero::zero(), 1).ok()?;
+			Self::create_offer(frame_system::RawOrigin::Signed(provider.clone()).into(), bytes, Zero::zero(), Zero::zero(), 1, 1).ok()?;
 			let contract = NextContractId::<T>::get();
-			Self::open_contract(frame_system::RawOrigin::Signed(client.clone()).into(), offer, bytes, 1, Zero::zero()).ok()?;
+			Self::open_contract(frame_system::RawOrigin::Signed(client.clone()).into(), offer, bytes, 1, Zero::zero(), Zero::zero()).ok()?;
 			Some(contract)
 		}
 	}

@@ -49,6 +49,8 @@ impl frame_system::Config for Test {
 impl pallet_balances::Config for Test {
 	type AccountStore = System;
 	type RuntimeHoldReason = RuntimeHoldReason;
+	/// Above the smallest payments, so that undeliverable payments can be tested.
+	type ExistentialDeposit = ConstU64<10>;
 }
 
 thread_local! {
@@ -111,4 +113,12 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
 	ext
+}
+
+/// Runs `test` in a fresh externality, then checks the pallet's invariants.
+pub fn build_and_execute(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Contracts::do_try_state().expect("invariants hold after the test");
+	});
 }

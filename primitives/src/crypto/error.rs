@@ -1,6 +1,6 @@
 //! What can go wrong sealing or opening a block.
 
-use crate::{cap::CapError, path::PathError};
+use crate::{block::HeaderBoundsError, cap::CapError, path::PathError};
 
 /// Why a block could not be sealed, opened or read. Every variant says what to do next.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,3 +79,12 @@ impl core::fmt::Display for BlockError {
 }
 
 impl std::error::Error for BlockError {}
+
+impl From<HeaderBoundsError> for BlockError {
+	fn from(e: HeaderBoundsError) -> Self {
+		match e {
+			HeaderBoundsError::BadSectorSize(s) => BlockError::BadSectorSize(s),
+			HeaderBoundsError::BlockTooLarge(n) => BlockError::BlockTooLarge(n),
+		}
+	}
+}

@@ -63,9 +63,12 @@ pub fn next_block() -> u32 {
 	number
 }
 
-/// `call` from `sender`'s account, signed by `signer` (the same key unless forging).
+/// `call` from `sender`'s account, signed by `signer` (the same key unless forging). Immortal:
+/// these blocks are built natively, and an immortal era keeps the test independent of which
+/// block hashes `System` holds (clients sign mortal eras; see `node/src/chain_client.rs`).
 pub fn signed_as(sender: Sr25519Keyring, signer: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
-	let ext = blocktree_runtime::tx_extension(System::account_nonce(sender.to_account_id()));
+	let nonce = System::account_nonce(sender.to_account_id());
+	let ext = blocktree_runtime::tx_extension(nonce, sp_runtime::generic::Era::Immortal);
 	let payload = SignedPayload::new(call.clone(), ext.clone()).expect("implicit data available");
 	let signature = payload.using_encoded(|p| signer.sign(p));
 	UncheckedExtrinsic::new_signed(call, sender.to_account_id().into(), MultiSignature::Sr25519(signature), ext)

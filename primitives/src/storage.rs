@@ -68,6 +68,17 @@ pub fn verify_chunk(root: &H256, fragment_size: u64, index: u32, chunk: &[u8], p
 	chunk.len() as u64 == expected_len && merkle::verify(root, &merkle::leaf_hash(chunk), proof)
 }
 
+/// A storage duty a provider failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, codec::Encode, codec::Decode, codec::DecodeWithMemTracking, scale_info::TypeInfo, codec::MaxEncodedLen)]
+pub enum Fault {
+	/// A challenge on one of its fragments went unanswered. Misses within one period count as
+	/// one strike (an outage of a few minutes should not cost the collateral).
+	MissedProof,
+	/// It reported one of its own fragments missing. Each such drop is a strike of its own, so
+	/// dropping everything costs more than one period's pay.
+	DroppedFragment,
+}
+
 /// What the fragment index needs from the contract ledger.
 pub trait ContractLedger<AccountId, BlockNumber> {
 	/// The provider and client of contract `id` if it is live (opened, not ended, and its term
@@ -87,12 +98,11 @@ pub trait ContractLedger<AccountId, BlockNumber> {
 	/// The bytes of contract `id` reserved by placed fragments, if the contract exists.
 	fn reserved_space(id: ContractId) -> Option<u64>;
 
-	/// Counts a failed storage duty (a missed proof, a fragment its holder dropped) against
-	/// contract `id`'s provider in the period running now: that period is refunded to the
-	/// client, and the contract's slashing rule decides what follows. Nothing happens once the
-	/// contract's term is over. Returns the weight used, at most
-	/// [`ContractLedger::max_fault_weight`].
-	fn record_fault(id: ContractId) -> Weight;
+	/// Counts `fault`, a failed storage duty at block `at`, against contract `id`'s provider:
+	/// the period running at `at` is refunded to the client, and the contract's slashing rule
+	/// decides what follows. Nothing happens if `at` is past the contract's term. Returns the
+	/// weight used, at most [`ContractLedger::max_fault_weight`].
+	fn record_fault(id: ContractId, fault: Fault, at: BlockNumber) -> Weight;
 
 	/// The most [`ContractLedger::record_fault`] can cost: a fault that completes a slash,
 	/// ending the contract and clearing every fragment placed under it.

@@ -274,6 +274,10 @@ impl_runtime_apis! {
 			Fragments::blocks_at_path(path_hash)
 		}
 
+		fn blocks_at_path_by(path_hash: Hash, writer: Hash) -> Vec<(DataBlockId, pallet_fragments::BlockRecordOf<Runtime>)> {
+			Fragments::blocks_at_path_by(path_hash, writer)
+		}
+
 		fn fragments_held_by(provider: AccountId, limit: u32) -> Vec<(DataBlockId, u8, ContractId)> {
 			Fragments::fragments_held_by(&provider, limit)
 		}

@@ -266,11 +266,11 @@ fn the_worst_challenge_block_fits_in_a_quarter_of_the_block() {
 	// A round's deadlines and as many carried-over misses due in one block, the budgeted
 	// number of them completing a slash that clears a full contract, the rest plain faults,
 	// plus a new round issued in the same block.
-	let round = <Runtime as pallet_fragments::Config>::ChallengesPerRound::get();
+	let round: u32 = <Runtime as pallet_fragments::Config>::ChallengesPerRound::get();
 	let slash = <pallet_storage_contracts::Pallet<Runtime> as ContractLedger<_, _>>::max_fault_weight();
 	let fault = <Runtime as frame_system::Config>::DbWeight::get().reads_writes(1, 1);
 	let worst = Weights::expire_challenges(2 * round)
-		.saturating_add(Weights::issue_challenges(round))
+		.saturating_add(Weights::issue_challenges(2 * round))
 		.saturating_add(slash.saturating_mul(pallet_fragments::SLASHES_PER_BLOCK))
 		.saturating_add(fault.saturating_mul(2 * round as u64));
 	let max = <Runtime as frame_system::Config>::BlockWeights::get().max_block;

@@ -19,10 +19,11 @@
 //!   fragment) or the holder (it lost it) clears a placement; the block goes back on the
 //!   **repair queue** ([`BelowTarget`]), as does every block not fully placed. A holder's own
 //!   report is a **fault** against its contract, like a missed proof (reporting early only
-//!   spares the network the wait): dropping a fragment under an open challenge never costs
-//!   less than failing the challenge.
+//!   spares the network the wait), and each dropped fragment is a strike of its own: dropping
+//!   a fragment under an open challenge never costs less than failing the challenge, and
+//!   dropping everything costs the collateral.
 //! - **Placement cooldown**: a provider that lost a fragment of a block (dropped, missed,
-//!   reported by the owner, contract ended) may not place any fragment of that block again for
+//!   reported by the owner; not a contract that simply ended) may not place any fragment of that block again for
 //!   [`Config::PlacementCooldown`] blocks, so "drop when challenged, re-place at once" buys
 //!   nothing.
 //! - [`remove_block`](Pallet::remove_block): the owner drops a block; placements and deposit
@@ -77,7 +78,7 @@ pub mod pallet {
 		merkle::MerkleProof,
 		principal::PrincipalId,
 		storage::{
-			chunk_count, fragment_size, verify_chunk, ContractId, ContractLedger, DataBlockId,
+			chunk_count, fragment_size, verify_chunk, ContractId, ContractLedger, DataBlockId, Fault,
 			OnContractEnded, PROOF_CHUNK_SIZE,
 		},
 	};
@@ -290,8 +291,12 @@ pub mod pallet {
 	/// Blocks by path hash, then by writer principal (the versions of a path, each writer's
 	/// apart so that nobody's records crowd another's).
 	#[pallet::storage]
-	pub type BlocksByPath<T: Config> =
-		StorageDoubleMap<_, Identity, H256, Identity, (PrincipalId, DataBlockId), (), OptionQuery>;
+	pub type BlocksByPath<T: Config> = StorageNMap<
+		_,
+		(NMapKey<Identity, H256>, NMapKey<Identity, PrincipalId>, NMapKey<Identity, DataBlockId>),
+		(),
+		OptionQuery,
+	>;
 
 	/// Number of blocks per path hash and writer (at most `MaxBlocksPerPath`).
 	#[pallet::storage]
@@ -452,6 +457,12 @@ pub mod pallet {
 			assert!(max_n <= T::MaxFragments::get() && max_n <= 255, "n must fit MaxFragments and a u8");
 			assert!(T::TargetFragmentSize::get() > 0, "fragments must have a target size");
 			assert!(!T::ResponseWindow::get().is_zero(), "holders need time to answer");
+			// A round's misses are counted before the next round's fall due.
+			let period: u64 = T::ChallengePeriod::get().try_into().unwrap_or(u64::MAX);
+			assert!(
+				period.saturating_mul(SLASHES_PER_BLOCK) >= T::ChallengesPerRound::get() as u64,
+				"the slash budget must count a round's misses within a challenge period"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -526,7 +537,7 @@ pub mod pallet {
 					barred: BoundedVec::new(),
 				},
 			);
-			BlocksByPath::<T>::insert(path_hash, (writer, block), ());
+			BlocksByPath::<T>::insert((path_hash, writer, block), ());
 			PathBlockCount::<T>::insert(path_hash, writer, versions.saturating_add(1));
 			BelowTarget::<T>::insert(block, 0);
 			Self::deposit_event(Event::BlockRecorded { block, owner, writer, path_hash, k, n, fragment_size });
@@ -620,7 +631,7 @@ pub mod pallet {
 			let holder = fragment.holder.clone().ok_or(Error::<T>::FragmentNotPlaced)?;
 			ensure!(who == record.owner || who == holder.provider, Error::<T>::NotOwnerOrHolder);
 			let challenge = Challenges::<T>::get((block, index));
-			Self::lose_fragment(block, &mut record, index);
+			Self::lose_fragment(block, &mut record, index, true);
 			Blocks::<T>::insert(block, record);
 			let mut weight = T::WeightInfo::report_missing();
 			if who == holder.provider {
@@ -632,7 +643,8 @@ pub mod pallet {
 						contract: holder.contract,
 					});
 				}
-				weight = weight.saturating_add(T::Contracts::record_fault(holder.contract));
+				let now = frame_system::Pallet::<T>::block_number();
+				weight = weight.saturating_add(T::Contracts::record_fault(holder.contract, Fault::DroppedFragment, now));
 			}
 			Ok(Some(weight).into())
 		}
@@ -655,7 +667,7 @@ pub mod pallet {
 			T::Currency::release(&HoldReason::BlockDeposit.into(), &who, record.deposit, Precision::BestEffort)?;
 			Blocks::<T>::remove(block);
 			BelowTarget::<T>::remove(block);
-			BlocksByPath::<T>::remove(record.path_hash, (record.writer, block));
+			BlocksByPath::<T>::remove((record.path_hash, record.writer, block));
 			PathBlockCount::<T>::mutate_exists(record.path_hash, record.writer, |n| {
 				*n = n.map(|n| n.saturating_sub(1)).filter(|n| *n > 0);
 			});
@@ -732,12 +744,15 @@ pub mod pallet {
 			Ok((k, n, fragment_size(size, k)))
 		}
 
-		/// Clears fragment `index` of `record` (if placed), queues the block for repair and puts
-		/// the old holder in the placement cooldown for this block.
-		fn lose_fragment(block: DataBlockId, record: &mut BlockRecordOf<T>, index: u8) {
+		/// Clears fragment `index` of `record` (if placed) and queues the block for repair; if
+		/// `bar`, the old holder enters the placement cooldown for this block (it lost the
+		/// fragment; a contract that simply ended bars nobody).
+		fn lose_fragment(block: DataBlockId, record: &mut BlockRecordOf<T>, index: u8, bar: bool) {
 			if let Some(holder) = Self::clear_holder(block, record, index) {
 				BelowTarget::<T>::insert(block, record.placed());
-				Self::bar(record, holder.provider.clone());
+				if bar {
+					Self::bar(record, holder.provider.clone());
+				}
 				Self::deposit_event(Event::FragmentLost { block, index, provider: holder.provider });
 			}
 		}
@@ -813,12 +828,15 @@ pub mod pallet {
 		}
 
 		/// Draws up to `ChallengesPerRound` placed fragments and challenges each on a random
-		/// chunk. Returns how many were issued.
+		/// chunk. Returns how many draws were made.
 		pub fn issue_challenges(now: BlockNumberFor<T>) -> u32 {
 			Self::issue_draws(now, T::ChallengesPerRound::get())
 		}
 
-		/// [`Pallet::issue_challenges`] with `draws` draws.
+		/// [`Pallet::issue_challenges`] for up to `draws` challenges. A draw that lands on a
+		/// fragment that cannot be challenged (already open, or held past its contract's term)
+		/// is drawn again, up to `2 * draws` draws in all, so such placements do not shield
+		/// the rest. Returns the number of draws made (what the weight is charged for).
 		pub fn issue_draws(now: BlockNumberFor<T>, draws: u32) -> u32 {
 			let size = PoolSize::<T>::get();
 			if size == 0 {
@@ -826,7 +844,12 @@ pub mod pallet {
 			}
 			let deadline = now.saturating_add(T::ResponseWindow::get());
 			let mut issued = 0;
-			for draw in 0..draws {
+			let mut made = 0;
+			for draw in 0..draws.saturating_mul(2) {
+				if issued >= draws {
+					break
+				}
+				made += 1;
 				let (seed, _) = T::Randomness::random(&(b"blocktree/challenge", now, draw).encode());
 				let bytes = seed.to_fixed_bytes();
 				let pick = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) % size;
@@ -862,7 +885,7 @@ pub mod pallet {
 					deadline,
 				});
 			}
-			issued
+			made
 		}
 
 		/// Turns the challenges due at `now` that are still open into misses. Returns how many
@@ -882,7 +905,9 @@ pub mod pallet {
 			let mut index = 0;
 			while index < due.len() {
 				if index > 0 && !fault_weight.saturating_add(slash).all_lte(budget) {
-					let rest = due.split_off(index);
+					// Only misses still open: a slash may have closed some of the rest.
+					let mut rest = due.split_off(index);
+					rest.retain(|key| Challenges::<T>::get(key).is_some_and(|c| c.deadline <= now));
 					match BoundedVec::try_from(rest) {
 						Ok(rest) => {
 							OverdueMisses::<T>::put(rest);
@@ -900,7 +925,7 @@ pub mod pallet {
 				}
 				let Some(challenge) = Challenges::<T>::take(key) else { continue };
 				if let Some(mut record) = Blocks::<T>::get(key.0) {
-					Self::lose_fragment(key.0, &mut record, key.1);
+					Self::lose_fragment(key.0, &mut record, key.1, true);
 					Blocks::<T>::insert(key.0, record);
 				}
 				Self::deposit_event(Event::ProofMissed {
@@ -909,7 +934,12 @@ pub mod pallet {
 					provider: challenge.provider,
 					contract: challenge.contract,
 				});
-				fault_weight = fault_weight.saturating_add(T::Contracts::record_fault(challenge.contract));
+				// Counted in the period of its deadline, even when counted a block late.
+				fault_weight = fault_weight.saturating_add(T::Contracts::record_fault(
+					challenge.contract,
+					Fault::MissedProof,
+					challenge.deadline,
+				));
 			}
 			(count, fault_weight)
 		}
@@ -927,7 +957,7 @@ pub mod pallet {
 			let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 			for (id, r) in Blocks::<T>::iter() {
 				ensure!(r.fragments.len() == r.n as usize && r.k < r.n, "a block's fragments differ from its k of n");
-				ensure!(BlocksByPath::<T>::contains_key(r.path_hash, (r.writer, id)), "a block is missing from its path index");
+				ensure!(BlocksByPath::<T>::contains_key((r.path_hash, r.writer, id)), "a block is missing from its path index");
 				*per_path.entry((r.path_hash, r.writer)).or_insert(0) += 1;
 				let held = deposits.entry(r.owner.clone()).or_insert(Zero::zero());
 				*held = held.saturating_add(r.deposit);
@@ -969,7 +999,7 @@ pub mod pallet {
 			for (slot, key) in PoolAt::<T>::iter() {
 				ensure!(slot < placed_total && PoolSlot::<T>::get(key) == Some(slot), "the pool's two maps disagree");
 			}
-			for (path, (writer, id), ()) in BlocksByPath::<T>::iter() {
+			for (path, writer, id) in BlocksByPath::<T>::iter_keys() {
 				ensure!(
 					Blocks::<T>::get(id).is_some_and(|r| r.path_hash == path && r.writer == writer),
 					"the path index names a block that is not there"
@@ -1055,11 +1085,21 @@ pub mod pallet {
 
 		/// The blocks recorded at the path with hash `path_hash`, by any writer (at most four
 		/// writers' worth, `4 * MaxBlocksPerPath`): readers pick the newest version whose writer's
-		/// authority they verify.
+		/// authority they verify. Writers that hold caps can crowd this listing; a reader that
+		/// knows whose versions it wants asks [`Pallet::blocks_at_path_by`].
 		pub fn blocks_at_path(path_hash: H256) -> alloc::vec::Vec<(DataBlockId, BlockRecordOf<T>)> {
-			BlocksByPath::<T>::iter_key_prefix(path_hash)
+			BlocksByPath::<T>::iter_key_prefix((path_hash,))
 				.take(T::MaxBlocksPerPath::get().saturating_mul(4) as usize)
 				.filter_map(|(_, id)| Blocks::<T>::get(id).map(|r| (id, r)))
+				.collect()
+		}
+
+		/// The blocks `writer` recorded at the path with hash `path_hash` (at most
+		/// `MaxBlocksPerPath`): nobody else's records can crowd them out.
+		pub fn blocks_at_path_by(path_hash: H256, writer: PrincipalId) -> alloc::vec::Vec<(DataBlockId, BlockRecordOf<T>)> {
+			BlocksByPath::<T>::iter_key_prefix((path_hash, writer))
+				.take(T::MaxBlocksPerPath::get() as usize)
+				.filter_map(|id| Blocks::<T>::get(id).map(|r| (id, r)))
 				.collect()
 		}
 	}
@@ -1071,7 +1111,7 @@ pub mod pallet {
 				.collect();
 			for (block, index) in keys {
 				if let Some(mut record) = Blocks::<T>::get(block) {
-					Self::lose_fragment(block, &mut record, index);
+					Self::lose_fragment(block, &mut record, index, false);
 					Blocks::<T>::insert(block, record);
 				}
 			}

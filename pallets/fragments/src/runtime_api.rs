@@ -21,6 +21,11 @@ sp_api::decl_runtime_apis! {
 		/// fragments' holders.
 		fn blocks_at_path(path_hash: H256) -> Vec<(DataBlockId, BlockRecord)>;
 
+		/// The blocks (versions) `writer` recorded at the path with hash `path_hash`: what a
+		/// reader asks for when it knows whose versions it wants (the tree's owner, say), since
+		/// nobody else's records can crowd them out.
+		fn blocks_at_path_by(path_hash: H256, writer: H256) -> Vec<(DataBlockId, BlockRecord)>;
+
 		/// Up to `limit` fragments `provider` holds: block, index, contract.
 		fn fragments_held_by(provider: AccountId, limit: u32) -> Vec<(DataBlockId, u8, ContractId)>;
 

@@ -337,9 +337,16 @@ fn repeated_misses_slash_the_contract_and_its_fragments_leave_the_index() {
 		let provider = 11;
 		let before = Balances::free_balance(OWNER);
 		// Two faults in different periods (periods are 100 blocks) slash contract 0.
-		<StorageContracts as blocktree_primitives::storage::ContractLedger<u64, u64>>::record_fault(0);
+		let miss = |at| {
+			<StorageContracts as blocktree_primitives::storage::ContractLedger<u64, u64>>::record_fault(
+				0,
+				blocktree_primitives::storage::Fault::MissedProof,
+				at,
+			)
+		};
+		miss(1);
 		System::set_block_number(150);
-		<StorageContracts as blocktree_primitives::storage::ContractLedger<u64, u64>>::record_fault(0);
+		miss(150);
 		assert!(pallet_storage_contracts::Contracts::<Test>::get(0).is_none(), "slashed and ended");
 		assert!(FragmentsByProvider::<Test>::iter_prefix(provider).next().is_none(), "its fragments left the index");
 		assert_eq!(BelowTarget::<Test>::get(block_id(1)), Some(n - 1));
@@ -436,6 +443,47 @@ fn holder_cannot_escape_challenge_by_self_report() {
 }
 
 #[test]
+fn provider_cannot_drop_all_its_fragments_for_one_periods_pay() {
+	build_and_execute(|| {
+		contracts(3, 20_000);
+		for b in 1..=2u8 {
+			let (_, n, _) = record(b, 100, 1);
+			place_all(b, n);
+		}
+		// Provider 11 drops both fragments it holds under contract 0 in one period: two
+		// strikes (MaxFaults 2), so the contract is slashed instead of paying on for nothing.
+		assert_ok!(Fragments::report_missing(RuntimeOrigin::signed(11), block_id(1), 0));
+		assert!(pallet_storage_contracts::Contracts::<Test>::get(0).is_some());
+		assert_ok!(Fragments::report_missing(RuntimeOrigin::signed(11), block_id(2), 0));
+		assert!(pallet_storage_contracts::Contracts::<Test>::get(0).is_none(), "slashed");
+		System::assert_has_event(
+			pallet_storage_contracts::Event::ContractEnded {
+				contract: 0,
+				how: pallet_storage_contracts::Ending::Slashed,
+				paid: 0,
+				refunded: 100_000,
+				slashed: 0,
+			}
+			.into(),
+		);
+	});
+}
+
+#[test]
+fn an_ended_contract_does_not_bar_its_provider() {
+	build_and_execute(|| {
+		contracts(3, 20_000);
+		let (_, n, _) = record(1, 100, 1);
+		place_all(1, n);
+		// The owner ends contract 0 and opens a new one with the same provider at once.
+		assert_ok!(StorageContracts::end_contract(RuntimeOrigin::signed(OWNER), 0));
+		assert_ok!(StorageContracts::open_contract(RuntimeOrigin::signed(OWNER), 0, 20_000, 5, 1, 0));
+		let renewed = pallet_storage_contracts::NextContractId::<Test>::get() - 1;
+		assert_ok!(Fragments::place_fragment(RuntimeOrigin::signed(11), block_id(1), 0, renewed));
+	});
+}
+
+#[test]
 fn stranger_cannot_record_at_anothers_path_or_take_its_block_id() {
 	build_and_execute(|| {
 		contracts(3, 20_000);
@@ -477,6 +525,10 @@ fn cap_holder_cannot_crowd_the_owners_versions() {
 		assert_ok!(record_call(OWNER, hdr_at(1, 10), 100, 1, vec![H256::zero(); 3]));
 		assert_ok!(record_call(OWNER, hdr_at(1, 11), 100, 1, vec![H256::zero(); 3]));
 		assert_eq!(Fragments::blocks_at_path(path(1)).len(), 4);
+		// The owner's versions, asked for by writer, cannot be crowded out of the answer.
+		let mine = Fragments::blocks_at_path_by(path(1), principal_of(OWNER));
+		assert_eq!(mine.iter().map(|(_, r)| r.version).collect::<Vec<_>>().len(), 2);
+		assert!(mine.iter().all(|(_, r)| r.writer == principal_of(OWNER)));
 	});
 }
 
@@ -513,7 +565,9 @@ fn on_initialize_charges_a_miss_that_completes_a_slash() {
 		let ((_, _), challenge) = Challenges::<Test>::iter().next().expect("a challenge");
 		// One faulted period already (MaxFaults 2): this miss completes the slash.
 		pallet_storage_contracts::Contracts::<Test>::mutate(challenge.contract, |c| {
-			c.as_mut().unwrap().faulted.try_push(1).unwrap();
+			let c = c.as_mut().unwrap();
+			c.faulted.try_push(1).unwrap();
+			c.strikes = 1;
 		});
 		run_to(challenge.deadline - 1);
 		System::set_block_number(challenge.deadline);
@@ -537,7 +591,9 @@ fn misses_beyond_the_slash_budget_are_counted_in_the_next_block() {
 			let key = (block_id(1), index);
 			let contract = index as u64;
 			pallet_storage_contracts::Contracts::<Test>::mutate(contract, |c| {
-				c.as_mut().unwrap().faulted.try_push(1).unwrap();
+				let c = c.as_mut().unwrap();
+			c.faulted.try_push(1).unwrap();
+			c.strikes = 1;
 			});
 			Challenges::<Test>::insert(key, crate::Challenge { provider: 11 + contract, contract, chunk: 0, deadline: due });
 			if index < 2 {

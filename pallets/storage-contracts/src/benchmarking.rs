@@ -61,6 +61,7 @@ where
 			for p in 0..T::MaxFaults::get().saturating_sub(1) {
 				let _ = c.faulted.try_push(p);
 			}
+			c.strikes = T::MaxFaults::get().saturating_sub(1);
 		}
 	});
 	(provider, client)

@@ -25,9 +25,10 @@
 //!   client accepts, so a provider cannot change the deal between signing and inclusion.
 //! - **Slots are worth something**: every offer has a minimum contract size, so nobody fills a
 //!   provider's `MaxContractsPerAccount` slots with one-byte contracts.
-//! - **Faults**: a missed proof or a fragment dropped by its holder faults the running period
-//!   (its payment goes back to the client); payment is thus tied to the duty being done, not
-//!   only to time passing. Faults after the term are ignored: liability ends with the term,
+//! - **Faults**: a missed proof or a fragment dropped by its holder faults the period it
+//!   happened in (its payment goes back to the client), and is a **strike**: misses count one
+//!   strike per period, each dropped fragment one of its own, and `MaxFaults` strikes slash.
+//!   Dropping everything therefore costs the collateral, not one period's pay. Faults after the term are ignored: liability ends with the term,
 //!   whether or not anyone settled yet.
 //! - **Nothing jams**: a payment below the existential deposit to a provider account that is
 //!   gone waits in escrow as `owed`; a slash that fails is retried at the next fault or settle.
@@ -52,7 +53,7 @@ pub mod runtime_api;
 mod tests;
 pub mod weights;
 
-pub use blocktree_primitives::storage::{ContractId, ContractLedger, OfferId, OnContractEnded};
+pub use blocktree_primitives::storage::{ContractId, ContractLedger, Fault, OfferId, OnContractEnded};
 pub use weights::WeightInfo;
 
 #[frame_support::pallet]
@@ -186,8 +187,11 @@ pub mod pallet {
 		pub owed: Balance,
 		/// Collateral held from the provider.
 		pub collateral: Balance,
-		/// Periods in which the provider missed a proof (refunded when settled).
+		/// Periods in which the provider failed a duty (refunded when settled).
 		pub faulted: BoundedVec<u32, MaxFaults>,
+		/// Strikes against the provider: one per faulted period of missed proofs, one per
+		/// fragment it dropped itself. `MaxFaults` strikes slash.
+		pub strikes: u32,
 	}
 
 	/// A contract as stored.
@@ -277,7 +281,7 @@ pub mod pallet {
 		/// the client for periods with missed proofs.
 		PeriodsSettled { contract: ContractId, periods: u32, paid: BalanceOf<T>, refunded: BalanceOf<T> },
 		/// The provider of `contract` failed a storage duty (missed a proof, dropped a fragment)
-		/// in `period`: that period is refunded; `faults` periods are faulted so far.
+		/// in `period`: that period is refunded; `faults` strikes so far (`MaxFaults` slash).
 		FaultRecorded { contract: ContractId, period: u32, faults: u32 },
 		/// `contract` reached `MaxFaults` faulted periods but the slash could not be carried out
 		/// now (nothing moved); it is retried at the next fault or `settle`.
@@ -537,6 +541,7 @@ pub mod pallet {
 					owed: Zero::zero(),
 					collateral,
 					faulted: BoundedVec::new(),
+					strikes: 0,
 				},
 			);
 			ClientContracts::<T>::insert(&client, contract, ());
@@ -577,7 +582,7 @@ pub mod pallet {
 		pub fn settle(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
 			ensure_signed(origin)?;
 			let mut c = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
-			if c.faulted.len() as u32 >= T::MaxFaults::get() {
+			if c.strikes >= T::MaxFaults::get() {
 				return Self::slash(contract)
 			}
 			Self::settle_due(contract, &mut c)?;
@@ -820,6 +825,7 @@ pub mod pallet {
 				ensure!(c.settled <= c.periods, "more periods settled than agreed");
 				ensure!(c.used <= c.bytes, "more space used than agreed");
 				ensure!(c.owed <= c.escrow, "owed payment exceeds the escrow");
+				ensure!(c.faulted.len() as u32 <= c.strikes, "a faulted period without a strike");
 				let unsettled = c.price_per_period.saturating_mul((c.periods - c.settled).into());
 				ensure!(c.escrow == unsettled.saturating_add(c.owed), "escrow differs from the unsettled periods' worth");
 				let e = escrow.entry(c.client.clone()).or_insert(Zero::zero());
@@ -904,23 +910,28 @@ pub mod pallet {
 			});
 		}
 
-		fn record_fault(id: ContractId) -> Weight {
+		fn record_fault(id: ContractId, fault: Fault, at: BlockNumberFor<T>) -> Weight {
 			let read = T::DbWeight::get().reads(1);
 			let Some(mut c) = Contracts::<T>::get(id) else { return read };
-			let now = frame_system::Pallet::<T>::block_number();
-			let period = Self::current_period(&c, now);
+			let period = Self::current_period(&c, at);
 			// Liability ends with the term, whether or not anyone settled the contract yet.
 			if period >= c.periods {
 				return read
 			}
-			let faults = c.faulted.len() as u32;
-			if !c.faulted.contains(&period) && c.faulted.try_push(period).is_ok() {
+			let new_period = !c.faulted.contains(&period) && c.faulted.try_push(period).is_ok();
+			let strike = match fault {
+				Fault::MissedProof => new_period,
+				Fault::DroppedFragment => true,
+			};
+			if strike {
+				c.strikes = c.strikes.saturating_add(1);
+			}
+			let strikes = c.strikes;
+			if new_period || strike {
 				Contracts::<T>::insert(id, c);
-				Self::deposit_event(Event::FaultRecorded { contract: id, period, faults: faults + 1 });
-				if faults + 1 < T::MaxFaults::get() {
-					return T::DbWeight::get().reads_writes(1, 1)
-				}
-			} else if faults < T::MaxFaults::get() {
+				Self::deposit_event(Event::FaultRecorded { contract: id, period, faults: strikes });
+			}
+			if strikes < T::MaxFaults::get() {
 				return T::DbWeight::get().reads_writes(1, 1)
 			}
 			// On an error the slash leaves no trace and is retried at the next fault or settle.

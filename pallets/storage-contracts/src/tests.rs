@@ -1,7 +1,7 @@
 //! Unit tests of the storage contracts pallet against the mock runtime: every call and error,
 //! and the money: escrow in = payments + refunds, to the unit, in every ending.
 
-use crate::{mock::*, ClientContractCount, ContractLedger, Contracts as ContractStore, Ending, Error, Event, Offers};
+use crate::{mock::*, ClientContractCount, ContractLedger, Fault, Contracts as ContractStore, Ending, Error, Event, Offers};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold},
@@ -19,6 +19,11 @@ fn offer() {
 fn contract() {
 	offer();
 	assert_ok!(Contracts::open_contract(RuntimeOrigin::signed(CLIENT), 0, 100, 4, 2, 0));
+}
+
+/// A missed proof on contract `c` now.
+fn fault(c: u64) {
+	<Contracts as ContractLedger<u64, u64>>::record_fault(c, Fault::MissedProof, System::block_number());
 }
 
 fn held(who: u64) -> u64 {
@@ -167,8 +172,8 @@ fn a_missed_proof_refunds_its_period_and_repeated_misses_slash_the_collateral() 
 		let (client0, provider0) = (total(CLIENT), total(PROVIDER));
 		// A miss in period 1 (twice in the same period counts once).
 		go_to(1 + PERIOD + 3);
-		<Contracts as ContractLedger<u64, u64>>::record_fault(0);
-		<Contracts as ContractLedger<u64, u64>>::record_fault(0);
+		fault(0);
+		fault(0);
 		System::assert_last_event(Event::FaultRecorded { contract: 0, period: 1, faults: 1 }.into());
 		assert_eq!(ContractStore::<Test>::get(0).unwrap().faulted.to_vec(), vec![1]);
 		go_to(1 + 2 * PERIOD);
@@ -176,7 +181,7 @@ fn a_missed_proof_refunds_its_period_and_repeated_misses_slash_the_collateral() 
 		System::assert_last_event(Event::PeriodsSettled { contract: 0, periods: 2, paid: 200, refunded: 200 }.into());
 		// A miss in period 2: the second faulted period slashes.
 		go_to(1 + 2 * PERIOD + 5);
-		<Contracts as ContractLedger<u64, u64>>::record_fault(0);
+		fault(0);
 		System::assert_last_event(
 			Event::ContractEnded { contract: 0, how: Ending::Slashed, paid: 0, refunded: 400, slashed: 300 }.into(),
 		);
@@ -189,7 +194,7 @@ fn a_missed_proof_refunds_its_period_and_repeated_misses_slash_the_collateral() 
 		assert_eq!(total(PROVIDER), provider0 + 200 - 300);
 		assert_eq!(ended(), vec![0]);
 		// Faults against an ended contract change nothing.
-		<Contracts as ContractLedger<u64, u64>>::record_fault(0);
+		fault(0);
 	});
 }
 
@@ -288,12 +293,12 @@ fn faults_after_the_term_are_ignored_even_before_settlement() {
 		contract();
 		// Period 3 is the last; a fault in it counts.
 		go_to(1 + 3 * PERIOD + 1);
-		<Contracts as ContractLedger<u64, u64>>::record_fault(0);
+		fault(0);
 		assert_eq!(ContractStore::<Test>::get(0).unwrap().faulted.to_vec(), vec![3]);
 		assert_eq!(<Contracts as ContractLedger<u64, u64>>::term_end(0), Some(1 + 4 * PERIOD));
 		// Past the term, nobody settled yet: a late fault must not complete a slash.
 		go_to(1 + 4 * PERIOD + 2);
-		<Contracts as ContractLedger<u64, u64>>::record_fault(0);
+		fault(0);
 		assert_eq!(ContractStore::<Test>::get(0).unwrap().faulted.to_vec(), vec![3]);
 		assert_ok!(Contracts::settle(RuntimeOrigin::signed(5), 0));
 		System::assert_last_event(
@@ -364,12 +369,12 @@ fn a_failed_slash_is_retried_by_settle() {
 		use frame_support::traits::{fungible::MutateHold, tokens::Precision};
 		contract();
 		go_to(1 + PERIOD + 1);
-		<Contracts as ContractLedger<u64, u64>>::record_fault(0);
+		fault(0);
 		// Make the slash's refund fail for a while: part of the escrow hold goes missing.
 		let reason = crate::HoldReason::Escrow.into();
 		assert_ok!(<Balances as MutateHold<u64>>::release(&reason, &CLIENT, 700, Precision::Exact));
 		go_to(1 + 2 * PERIOD + 1);
-		<Contracts as ContractLedger<u64, u64>>::record_fault(0);
+		fault(0);
 		System::assert_last_event(Event::SlashDeferred { contract: 0 }.into());
 		assert!(ContractStore::<Test>::get(0).is_some(), "nothing moved");
 		// The hold is back; the slash rule must still hold, through settle.
@@ -379,5 +384,33 @@ fn a_failed_slash_is_retried_by_settle() {
 			Event::ContractEnded { contract: 0, how: Ending::Slashed, paid: 0, refunded: 400, slashed: 300 }.into(),
 		);
 		assert!(ContractStore::<Test>::get(0).is_none());
+	});
+}
+
+#[test]
+fn dropping_fragments_is_a_strike_each_so_dropping_all_costs_the_collateral() {
+	build_and_execute(|| {
+		contract();
+		go_to(1 + PERIOD + 1);
+		// Two drops in one period: two strikes (MaxFaults 2), not one faulted period.
+		let drop = || <Contracts as ContractLedger<u64, u64>>::record_fault(0, Fault::DroppedFragment, System::block_number());
+		drop();
+		assert!(ContractStore::<Test>::get(0).is_some());
+		drop();
+		System::assert_last_event(
+			Event::ContractEnded { contract: 0, how: Ending::Slashed, paid: 0, refunded: 600, slashed: 300 }.into(),
+		);
+		assert_eq!(paid_and_refunded(), (200, 600, 300));
+	});
+}
+
+#[test]
+fn a_late_counted_miss_belongs_to_its_deadlines_period() {
+	build_and_execute(|| {
+		contract();
+		// A miss due in the last block of the term, counted a block later.
+		go_to(1 + 4 * PERIOD);
+		<Contracts as ContractLedger<u64, u64>>::record_fault(0, Fault::MissedProof, 4 * PERIOD);
+		assert_eq!(ContractStore::<Test>::get(0).unwrap().faulted.to_vec(), vec![3]);
 	});
 }

@@ -308,21 +308,27 @@ fn faults_after_the_term_are_ignored_even_before_settlement() {
 	});
 }
 
+/// Moves `amount` from `from` to `to`, letting `from` be reaped.
+fn transfer(from: u64, to: u64, amount: u64) {
+	use frame_support::traits::{fungible::Mutate, tokens::Preservation};
+	assert_ok!(<Balances as Mutate<u64>>::transfer(&from, &to, amount, Preservation::Expendable));
+}
+
+/// Contract 0: CLIENT buys 1 byte for 3 periods at 1 per period from PROVIDER2, which then
+/// withdraws its offer and gives everything away: its account is reaped, and every payment is
+/// below the existential deposit.
+fn contract_with_a_reaped_provider() {
+	assert_ok!(Contracts::create_offer(RuntimeOrigin::signed(PROVIDER2), 1000, 1, 0, 1, 1));
+	assert_ok!(Contracts::open_contract(RuntimeOrigin::signed(CLIENT), 0, 1, 3, 1, 0));
+	assert_ok!(Contracts::remove_offer(RuntimeOrigin::signed(PROVIDER2), 0));
+	transfer(PROVIDER2, 5, total(PROVIDER2));
+	assert_eq!(total(PROVIDER2), 0, "reaped");
+}
+
 #[test]
 fn payment_to_a_reaped_provider_does_not_jam_settlement() {
 	build_and_execute(|| {
-		// A provider without collateral and, once its offer is gone, with nothing at all.
-		assert_ok!(Contracts::create_offer(RuntimeOrigin::signed(PROVIDER2), 1000, 1, 0, 1, 1));
-		// 1 byte at 1 per period: every payment is below the existential deposit.
-		assert_ok!(Contracts::open_contract(RuntimeOrigin::signed(CLIENT), 0, 1, 3, 1, 0));
-		assert_ok!(Contracts::remove_offer(RuntimeOrigin::signed(PROVIDER2), 0));
-		assert_ok!(<Balances as frame_support::traits::fungible::Mutate<u64>>::transfer(
-			&PROVIDER2,
-			&5,
-			FUNDS,
-			frame_support::traits::tokens::Preservation::Expendable
-		));
-		assert_eq!(total(PROVIDER2), 0, "reaped");
+		contract_with_a_reaped_provider();
 		go_to(1 + 2 * PERIOD);
 		assert_ok!(Contracts::settle(RuntimeOrigin::signed(5), 0));
 		assert_eq!(ContractStore::<Test>::get(0).unwrap().owed, 2, "kept for the provider");
@@ -337,25 +343,11 @@ fn payment_to_a_reaped_provider_does_not_jam_settlement() {
 #[test]
 fn owed_payment_is_delivered_once_the_provider_exists_again() {
 	build_and_execute(|| {
-		assert_ok!(Contracts::create_offer(RuntimeOrigin::signed(PROVIDER2), 1000, 1, 0, 1, 1));
-		assert_ok!(Contracts::open_contract(RuntimeOrigin::signed(CLIENT), 0, 1, 3, 1, 0));
-		assert_ok!(Contracts::remove_offer(RuntimeOrigin::signed(PROVIDER2), 0));
-		let all = total(PROVIDER2);
-		assert_ok!(<Balances as frame_support::traits::fungible::Mutate<u64>>::transfer(
-			&PROVIDER2,
-			&5,
-			all,
-			frame_support::traits::tokens::Preservation::Expendable
-		));
+		contract_with_a_reaped_provider();
 		go_to(1 + PERIOD);
 		assert_ok!(Contracts::settle(RuntimeOrigin::signed(5), 0));
 		assert_eq!(ContractStore::<Test>::get(0).unwrap().owed, 1);
-		assert_ok!(<Balances as frame_support::traits::fungible::Mutate<u64>>::transfer(
-			&5,
-			&PROVIDER2,
-			10,
-			frame_support::traits::tokens::Preservation::Expendable
-		));
+		transfer(5, PROVIDER2, 10);
 		go_to(1 + 2 * PERIOD);
 		assert_ok!(Contracts::settle(RuntimeOrigin::signed(5), 0));
 		assert_eq!(ContractStore::<Test>::get(0).unwrap().owed, 0);

@@ -66,6 +66,15 @@ fn under(root: &PrincipalKeys, rest: &[&str]) -> BlockPath {
 	rest.iter().fold(BlockPath::root_of(&root.id()), |p, c| p.join(c).unwrap())
 }
 
+/// Account 1 owns a claimed tree; account 2's principal (Bob) requests `/<root>/photos` in it.
+fn bob_requests_photos() -> (PrincipalKeys, PrincipalKeys, BlockPath) {
+	let root = owner(1);
+	let bob = register(2);
+	let photos = under(&root, &["photos"]);
+	assert_ok!(Principals::request_write_access(RuntimeOrigin::signed(2), photos.clone()));
+	(root, bob, photos)
+}
+
 fn held(account: u64, reason: HoldReason) -> u64 {
 	Balances::balance_on_hold(&reason.into(), &account)
 }
@@ -345,10 +354,7 @@ fn write_requests_need_a_claimed_root_and_are_bounded_per_tree() {
 #[test]
 fn the_owner_approves_a_request_by_publishing_a_matching_cap() {
 	run_test(|| {
-		let root = owner(1);
-		let bob = register(2);
-		let photos = under(&root, &["photos"]);
-		assert_ok!(Principals::request_write_access(RuntimeOrigin::signed(2), photos.clone()));
+		let (root, bob, photos) = bob_requests_photos();
 		System::assert_last_event(
 			Event::WriteAccessRequested { owner: root.id(), request: 0, requester: bob.id(), prefix: photos.clone() }
 				.into(),
@@ -702,10 +708,7 @@ fn revoking_without_funds_for_the_deposit_fails() {
 #[test]
 fn approving_the_same_cap_twice_does_not_count_twice() {
 	run_test(|| {
-		let root = owner(1);
-		let bob = register(2);
-		let photos = under(&root, &["photos"]);
-		assert_ok!(Principals::request_write_access(RuntimeOrigin::signed(2), photos.clone()));
+		let (root, bob, photos) = bob_requests_photos();
 		assert_ok!(Principals::request_write_access(RuntimeOrigin::signed(2), photos.clone()));
 		let c = cap(&root, bob.id(), &photos, LATER);
 		assert_ok!(Principals::approve_write_request(
@@ -895,10 +898,7 @@ fn a_rejected_squatter_pays_the_owner_and_cannot_refile_for_free() {
 #[test]
 fn cancelled_and_expired_requests_still_refund() {
 	run_test(|| {
-		let root = owner(1);
-		let bob = register(2);
-		let photos = under(&root, &["photos"]);
-		assert_ok!(Principals::request_write_access(RuntimeOrigin::signed(2), photos.clone()));
+		let (root, bob, photos) = bob_requests_photos();
 		assert_ok!(Principals::request_write_access(RuntimeOrigin::signed(2), photos));
 		assert_ok!(Principals::cancel_write_request(RuntimeOrigin::signed(2), root.id(), 0));
 		System::set_block_number(1 + REQUEST_LIFETIME + 1);
@@ -913,10 +913,7 @@ fn cancelled_and_expired_requests_still_refund() {
 fn try_state_detects_broken_bookkeeping() {
 	// Not `run_test`: this test breaks the invariants on purpose.
 	new_test_ext().execute_with(|| {
-		let root = owner(1);
-		let bob = register(2);
-		let photos = under(&root, &["photos"]);
-		assert_ok!(Principals::request_write_access(RuntimeOrigin::signed(2), photos.clone()));
+		let (root, bob, _photos) = bob_requests_photos();
 		publish_to_bob(&root, &bob, 0);
 		assert_ok!(Principals::do_try_state());
 		let broken = |breaks: &dyn Fn(), mends: &dyn Fn()| {

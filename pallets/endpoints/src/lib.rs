@@ -101,7 +101,6 @@ pub mod pallet {
 	use address::{ed25519_peer_key, AddressProblem};
 	use blocktree_primitives::principal::{PrincipalId, PrincipalOf};
 	use frame_support::{
-		defensive,
 		pallet_prelude::*,
 		traits::{
 			fungible::{Inspect, MutateHold},
@@ -128,7 +127,7 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config: frame_system::Config<Hash = sp_core::H256> {
 		/// The overarching event type.
 		#[allow(deprecated)]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
@@ -432,11 +431,7 @@ pub mod pallet {
 		/// This chain's tag, which peer proofs sign: the hash frame-system records for block 0
 		/// (the real genesis hash from block 1 on).
 		pub fn chain_tag() -> ChainTag {
-			let genesis = frame_system::BlockHash::<T>::get(BlockNumberFor::<T>::zero());
-			ChainTag::decode(&mut genesis.as_ref()).unwrap_or_else(|_| {
-				defensive!("the runtime's block hash is at least 32 bytes");
-				ChainTag::zero()
-			})
+			frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero())
 		}
 
 		/// Checks that `peer_proof` is the signature of `peer_id`'s ed25519 key over

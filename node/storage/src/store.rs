@@ -1,0 +1,592 @@
+//! The fragment store: fragments this node holds for others, on disk.
+//!
+//! - **Crash-safe**: a fragment is written to `tmp/`, fsynced, renamed into place and its
+//!   directory fsynced, so after a crash a fragment is either whole or absent. Leftovers in
+//!   `tmp/` are removed when the store opens.
+//! - **Verified on every read**: each file starts with a header naming the fragment root the
+//!   chain recorded; a read recomputes the root over the bytes and returns them only if it
+//!   matches. A corrupt fragment is moved to `quarantine/`, forgotten, and reported as
+//!   [`StoreError::Corrupt`] so that the worker reports it and the owner repairs it: it is
+//!   never returned.
+//! - **Quota**: the bytes held never exceed the quota (the capacity the node offers).
+//! - **Survives restarts**: the index is rebuilt from the files' headers when the store opens.
+//!
+//! Layout: `<dir>/<first two hex digits of the block id>/<block id hex>.<fragment index>`.
+
+use std::{
+	collections::BTreeMap,
+	fmt, fs,
+	io::{self, Read, Write},
+	path::{Path, PathBuf},
+	sync::Mutex,
+};
+
+use blocktree_primitives::{
+	merkle::{self, MerkleProof},
+	storage::{chunks, DataBlockId},
+	Hash,
+};
+
+/// Magic at the start of every fragment file (format version 1).
+const MAGIC: &[u8; 8] = b"BTFRAG1\0";
+/// Header: magic, fragment root, fragment length (little endian).
+const HEADER_LEN: usize = 8 + 32 + 8;
+/// The largest fragment the chain can record: a 64 MiB block over `k = 2`.
+pub const MAX_FRAGMENT_SIZE: u64 = 32 << 20;
+
+/// One fragment of one block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FragmentKey {
+	/// The block (its id on chain).
+	pub block: DataBlockId,
+	/// The fragment's index among the block's `n`.
+	pub index: u8,
+}
+
+impl fmt::Display for FragmentKey {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		write!(f, "fragment {} of block {:?}", self.index, self.block)
+	}
+}
+
+/// What the store knows of a fragment it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoredFragment {
+	/// The root the chain recorded for it.
+	pub root: Hash,
+	/// Its length in bytes.
+	pub len: u64,
+}
+
+/// How a [`FragmentStore::put`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutOutcome {
+	/// The fragment was written.
+	Stored,
+	/// The same fragment was already held; nothing was written.
+	AlreadyHeld,
+}
+
+/// Why a store operation failed; each says what to do.
+#[derive(Debug)]
+pub enum StoreError {
+	/// The disk failed.
+	Io { context: String, error: io::Error },
+	/// Storing would exceed the quota.
+	QuotaExceeded { need: u64, free: u64 },
+	/// The bytes do not hash to the root the chain recorded.
+	RootMismatch { key: FragmentKey, expected: Hash, found: Hash },
+	/// A different fragment is already held under this key.
+	Conflict { key: FragmentKey },
+	/// The fragment is not held here.
+	NotHeld { key: FragmentKey },
+	/// The fragment on disk no longer matches its root; it was quarantined and forgotten.
+	Corrupt { key: FragmentKey },
+	/// The fragment is empty or larger than any the chain records.
+	BadSize { len: u64 },
+	/// A range or chunk outside the fragment was asked for.
+	OutOfRange { key: FragmentKey },
+}
+
+impl fmt::Display for StoreError {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		match self {
+			StoreError::Io { context, error } =>
+				write!(f, "fragment store: {context}: {error} (check the disk and the permissions of the storage directory)"),
+			StoreError::QuotaExceeded { need, free } =>
+				write!(f, "fragment store is full: {need} bytes needed, {free} free (raise the offered capacity or end contracts)"),
+			StoreError::RootMismatch { key, expected, found } =>
+				write!(f, "{key}: bytes hash to root {found:?}, the chain recorded {expected:?}: refused"),
+			StoreError::Conflict { key } => write!(f, "{key}: a different fragment is already held under this key"),
+			StoreError::NotHeld { key } => write!(f, "{key} is not held here"),
+			StoreError::Corrupt { key } =>
+				write!(f, "{key} is corrupt on disk: quarantined; it must be reported missing and repaired"),
+			StoreError::BadSize { len } =>
+				write!(f, "a fragment of {len} bytes is refused: fragments are 1..={MAX_FRAGMENT_SIZE} bytes"),
+			StoreError::OutOfRange { key } => write!(f, "{key}: the range asked for is outside the fragment"),
+		}
+	}
+}
+
+impl std::error::Error for StoreError {}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> StoreError {
+	let context = context.into();
+	move |error| StoreError::Io { context, error }
+}
+
+struct State {
+	index: BTreeMap<FragmentKey, StoredFragment>,
+	/// Bytes held plus bytes being written.
+	used: u64,
+	quota: u64,
+}
+
+/// Fragments on disk, verified against their roots. Cheap to share behind an `Arc`; every
+/// method takes `&self`.
+pub struct FragmentStore {
+	dir: PathBuf,
+	state: Mutex<State>,
+}
+
+/// The chunk hashes of a fragment: what its root and its chunk proofs are computed from.
+fn leaves(fragment: &[u8]) -> Vec<Hash> {
+	chunks(fragment).into_iter().map(merkle::leaf_hash).collect()
+}
+
+fn parse_file_name(name: &str) -> Option<FragmentKey> {
+	let (hex, index) = name.split_once('.')?;
+	if hex.len() != 64 {
+		return None
+	}
+	let mut block = [0u8; 32];
+	for (i, byte) in block.iter_mut().enumerate() {
+		*byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+	}
+	Some(FragmentKey { block: Hash::from(block), index: index.parse().ok()? })
+}
+
+fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl FragmentStore {
+	/// Opens (creating if needed) the store in `dir` with a quota of `quota` bytes: removes
+	/// unfinished writes and rebuilds the index from the fragment files' headers. Files that
+	/// are not fragments, or whose header is damaged, are quarantined.
+	pub fn open(dir: impl Into<PathBuf>, quota: u64) -> Result<Self, StoreError> {
+		let dir = dir.into();
+		for sub in ["tmp", "quarantine"] {
+			fs::create_dir_all(dir.join(sub)).map_err(io_err(format!("creating {}", dir.join(sub).display())))?;
+		}
+		for entry in fs::read_dir(dir.join("tmp")).map_err(io_err("listing tmp"))? {
+			let path = entry.map_err(io_err("listing tmp"))?.path();
+			fs::remove_file(&path).map_err(io_err(format!("removing unfinished write {}", path.display())))?;
+		}
+		let store = FragmentStore { dir: dir.clone(), state: Mutex::new(State { index: BTreeMap::new(), used: 0, quota }) };
+		let mut index = BTreeMap::new();
+		let mut used = 0u64;
+		for shard in fs::read_dir(&dir).map_err(io_err(format!("listing {}", dir.display())))? {
+			let shard = shard.map_err(io_err("listing the store"))?;
+			let name = shard.file_name().to_string_lossy().into_owned();
+			if name.len() != 2 || !shard.path().is_dir() {
+				continue
+			}
+			for entry in fs::read_dir(shard.path()).map_err(io_err(format!("listing {}", shard.path().display())))? {
+				let path = entry.map_err(io_err("listing the store"))?.path();
+				let key = path.file_name().and_then(|n| n.to_str()).and_then(parse_file_name);
+				match key.map(|key| (key, read_header(&path))) {
+					Some((key, Ok(Some(meta)))) => {
+						used = used.saturating_add(meta.len);
+						index.insert(key, meta);
+					},
+					Some((_, Err(e))) => return Err(e),
+					_ => store.quarantine_path(&path)?,
+				}
+			}
+		}
+		{
+			let mut state = store.state.lock().expect("no panics under the lock; qed");
+			state.index = index;
+			state.used = used;
+		}
+		Ok(store)
+	}
+
+	/// The directory the store keeps its files in.
+	pub fn dir(&self) -> &Path {
+		&self.dir
+	}
+
+	fn path_of(&self, key: &FragmentKey) -> PathBuf {
+		let name = hex(key.block.as_bytes());
+		self.dir.join(&name[..2]).join(format!("{name}.{}", key.index))
+	}
+
+	fn quarantine_path(&self, path: &Path) -> Result<(), StoreError> {
+		let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+		let target = self.dir.join("quarantine").join(format!("{}-{name}", std::process::id()));
+		log::warn!(target: "storage", "quarantining {} as {}", path.display(), target.display());
+		fs::rename(path, &target).map_err(io_err(format!("quarantining {}", path.display())))
+	}
+
+	/// Stores `bytes` as fragment `key` if they hash to `root` (the root the chain recorded).
+	/// Idempotent: storing a held fragment again does nothing.
+	pub fn put(&self, key: FragmentKey, root: Hash, bytes: &[u8]) -> Result<PutOutcome, StoreError> {
+		let len = bytes.len() as u64;
+		if len == 0 || len > MAX_FRAGMENT_SIZE {
+			return Err(StoreError::BadSize { len })
+		}
+		let found = merkle::root(&leaves(bytes));
+		if found != root {
+			return Err(StoreError::RootMismatch { key, expected: root, found })
+		}
+		{
+			let mut state = self.state.lock().expect("no panics under the lock; qed");
+			if let Some(held) = state.index.get(&key) {
+				return if held.root == root { Ok(PutOutcome::AlreadyHeld) } else { Err(StoreError::Conflict { key }) }
+			}
+			let free = state.quota.saturating_sub(state.used);
+			if len > free {
+				return Err(StoreError::QuotaExceeded { need: len, free })
+			}
+			state.used += len;
+		}
+		let written = self.write_file(&key, root, bytes);
+		let mut state = self.state.lock().expect("no panics under the lock; qed");
+		match written {
+			Ok(()) => {
+				state.index.insert(key, StoredFragment { root, len });
+				Ok(PutOutcome::Stored)
+			},
+			Err(e) => {
+				state.used -= len;
+				Err(e)
+			},
+		}
+	}
+
+	fn write_file(&self, key: &FragmentKey, root: Hash, bytes: &[u8]) -> Result<(), StoreError> {
+		let target = self.path_of(key);
+		let shard = target.parent().expect("fragment paths have a shard directory; qed");
+		fs::create_dir_all(shard).map_err(io_err(format!("creating {}", shard.display())))?;
+		let tmp = self.dir.join("tmp").join(format!(
+			"{}.{}.{}",
+			hex(key.block.as_bytes()),
+			key.index,
+			unique_suffix()
+		));
+		let write = || -> io::Result<()> {
+			let mut file = fs::File::create(&tmp)?;
+			file.write_all(MAGIC)?;
+			file.write_all(root.as_bytes())?;
+			file.write_all(&(bytes.len() as u64).to_le_bytes())?;
+			file.write_all(bytes)?;
+			file.sync_all()?;
+			drop(file);
+			fs::rename(&tmp, &target)?;
+			fs::File::open(shard)?.sync_all()
+		};
+		write().map_err(|error| {
+			let _ = fs::remove_file(&tmp);
+			StoreError::Io { context: format!("writing {}", target.display()), error }
+		})
+	}
+
+	/// Fragment `key`, verified against its root. A corrupt fragment is quarantined and
+	/// forgotten, and [`StoreError::Corrupt`] returned.
+	pub fn get(&self, key: &FragmentKey) -> Result<Vec<u8>, StoreError> {
+		self.get_with_leaves(key).map(|(bytes, _)| bytes)
+	}
+
+	fn get_with_leaves(&self, key: &FragmentKey) -> Result<(Vec<u8>, Vec<Hash>), StoreError> {
+		let meta = self.meta(key).ok_or(StoreError::NotHeld { key: *key })?;
+		let path = self.path_of(key);
+		let read = || -> io::Result<Option<Vec<u8>>> {
+			let mut file = fs::File::open(&path)?;
+			let mut header = [0u8; HEADER_LEN];
+			file.read_exact(&mut header)?;
+			let mut bytes = Vec::with_capacity(meta.len as usize);
+			file.take(meta.len + 1).read_to_end(&mut bytes)?;
+			Ok((header[..8] == MAGIC[..] && bytes.len() as u64 == meta.len).then_some(bytes))
+		};
+		let bytes = match read() {
+			Ok(Some(bytes)) => bytes,
+			Ok(None) => return Err(self.forget_corrupt(key, &path)),
+			Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::UnexpectedEof) =>
+				return Err(self.forget_corrupt(key, &path)),
+			Err(error) => return Err(StoreError::Io { context: format!("reading {}", path.display()), error }),
+		};
+		let leaves = leaves(&bytes);
+		if merkle::root(&leaves) != meta.root {
+			return Err(self.forget_corrupt(key, &path))
+		}
+		Ok((bytes, leaves))
+	}
+
+	fn forget_corrupt(&self, key: &FragmentKey, path: &Path) -> StoreError {
+		log::warn!(target: "storage", "{key} failed verification against its root");
+		if path.exists() {
+			if let Err(e) = self.quarantine_path(path) {
+				return e
+			}
+		}
+		let mut state = self.state.lock().expect("no panics under the lock; qed");
+		if let Some(meta) = state.index.remove(key) {
+			state.used -= meta.len;
+		}
+		StoreError::Corrupt { key: *key }
+	}
+
+	/// `len` bytes of fragment `key` from `offset` (fewer at its end), and the fragment's
+	/// length; the whole fragment is verified first.
+	pub fn read_range(&self, key: &FragmentKey, offset: u64, len: u64) -> Result<(u64, Vec<u8>), StoreError> {
+		let bytes = self.get(key)?;
+		let total = bytes.len() as u64;
+		if offset >= total {
+			return Err(StoreError::OutOfRange { key: *key })
+		}
+		let end = offset.saturating_add(len).min(total);
+		Ok((total, bytes[offset as usize..end as usize].to_vec()))
+	}
+
+	/// Proof chunks `first .. first + count` of fragment `key`, each with its merkle proof
+	/// against the fragment root: what a challenge answer or a verified range read needs.
+	pub fn prove_chunks(&self, key: &FragmentKey, first: u32, count: u32) -> Result<Vec<(Vec<u8>, MerkleProof)>, StoreError> {
+		let (bytes, leaves) = self.get_with_leaves(key)?;
+		let parts = chunks(&bytes);
+		let end = first.checked_add(count).filter(|e| count > 0 && *e as usize <= parts.len());
+		let Some(end) = end else { return Err(StoreError::OutOfRange { key: *key }) };
+		(first..end)
+			.map(|i| {
+				let proof = merkle::prove(&leaves, i as usize).ok_or(StoreError::OutOfRange { key: *key })?;
+				Ok((parts[i as usize].to_vec(), proof))
+			})
+			.collect()
+	}
+
+	/// What the store knows of fragment `key`, without reading it.
+	pub fn meta(&self, key: &FragmentKey) -> Option<StoredFragment> {
+		self.state.lock().expect("no panics under the lock; qed").index.get(key).copied()
+	}
+
+	/// Every fragment held.
+	pub fn list(&self) -> Vec<(FragmentKey, StoredFragment)> {
+		self.state.lock().expect("no panics under the lock; qed").index.iter().map(|(k, m)| (*k, *m)).collect()
+	}
+
+	/// Deletes fragment `key`; `false` if it was not held.
+	pub fn remove(&self, key: &FragmentKey) -> Result<bool, StoreError> {
+		let Some(meta) = self.meta(key) else { return Ok(false) };
+		let path = self.path_of(key);
+		match fs::remove_file(&path) {
+			Ok(()) => {},
+			Err(e) if e.kind() == io::ErrorKind::NotFound => {},
+			Err(error) => return Err(StoreError::Io { context: format!("removing {}", path.display()), error }),
+		}
+		let mut state = self.state.lock().expect("no panics under the lock; qed");
+		if state.index.remove(key).is_some() {
+			state.used -= meta.len;
+		}
+		Ok(true)
+	}
+
+	/// Deletes every fragment for which `keep` is false (those the chain no longer has placed
+	/// on this node) and returns their keys.
+	pub fn retain(&self, mut keep: impl FnMut(&FragmentKey, &StoredFragment) -> bool) -> Result<Vec<FragmentKey>, StoreError> {
+		let doomed: Vec<FragmentKey> = self.list().into_iter().filter(|(k, m)| !keep(k, m)).map(|(k, _)| k).collect();
+		for key in &doomed {
+			self.remove(key)?;
+		}
+		Ok(doomed)
+	}
+
+	/// Bytes held (and being written).
+	pub fn used(&self) -> u64 {
+		self.state.lock().expect("no panics under the lock; qed").used
+	}
+
+	/// The quota in bytes.
+	pub fn quota(&self) -> u64 {
+		self.state.lock().expect("no panics under the lock; qed").quota
+	}
+
+	/// Bytes that can still be stored.
+	pub fn free(&self) -> u64 {
+		let state = self.state.lock().expect("no panics under the lock; qed");
+		state.quota.saturating_sub(state.used)
+	}
+
+	/// Changes the quota (when the offered capacity changes). Fragments already held stay.
+	pub fn set_quota(&self, quota: u64) {
+		self.state.lock().expect("no panics under the lock; qed").quota = quota;
+	}
+}
+
+/// The header of a fragment file: `Ok(None)` if it is not a fragment file of this format.
+fn read_header(path: &Path) -> Result<Option<StoredFragment>, StoreError> {
+	let mut file = fs::File::open(path).map_err(io_err(format!("opening {}", path.display())))?;
+	let file_len = file.metadata().map_err(io_err(format!("reading {}", path.display())))?.len();
+	let mut header = [0u8; HEADER_LEN];
+	if file.read_exact(&mut header).is_err() || &header[..8] != MAGIC {
+		return Ok(None)
+	}
+	let root = Hash::from_slice(&header[8..40]);
+	let len = u64::from_le_bytes(header[40..48].try_into().expect("8 bytes; qed"));
+	Ok((len > 0 && len <= MAX_FRAGMENT_SIZE && file_len == HEADER_LEN as u64 + len).then_some(StoredFragment { root, len }))
+}
+
+/// A suffix that makes concurrent temporary file names distinct.
+fn unique_suffix() -> u64 {
+	use std::sync::atomic::{AtomicU64, Ordering};
+	static NEXT: AtomicU64 = AtomicU64::new(0);
+	NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use blocktree_primitives::storage::{fragment_root, verify_chunk};
+
+	fn fragment(len: usize, seed: u8) -> Vec<u8> {
+		(0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+	}
+
+	fn key(b: u8, index: u8) -> FragmentKey {
+		FragmentKey { block: Hash::repeat_byte(b), index }
+	}
+
+	#[test]
+	fn a_stored_fragment_comes_back_and_survives_a_restart() {
+		let dir = tempfile::tempdir().unwrap();
+		let bytes = fragment(5000, 1);
+		let root = fragment_root(&bytes);
+		{
+			let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+			assert_eq!(store.put(key(1, 3), root, &bytes).unwrap(), PutOutcome::Stored);
+			assert_eq!(store.put(key(1, 3), root, &bytes).unwrap(), PutOutcome::AlreadyHeld);
+			assert_eq!(store.used(), 5000);
+		}
+		let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+		assert_eq!(store.get(&key(1, 3)).unwrap(), bytes);
+		assert_eq!(store.list(), vec![(key(1, 3), StoredFragment { root, len: 5000 })]);
+		assert_eq!(store.used(), 5000);
+	}
+
+	#[test]
+	fn bytes_that_do_not_match_the_recorded_root_are_refused() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+		let bytes = fragment(3000, 2);
+		let wrong = fragment_root(&fragment(3000, 3));
+		assert!(matches!(store.put(key(2, 0), wrong, &bytes), Err(StoreError::RootMismatch { .. })));
+		assert!(matches!(store.get(&key(2, 0)), Err(StoreError::NotHeld { .. })));
+		assert_eq!(store.used(), 0);
+		assert!(matches!(store.put(key(2, 0), fragment_root(&[]), &[]), Err(StoreError::BadSize { len: 0 })));
+	}
+
+	#[test]
+	fn a_fragment_corrupted_on_disk_is_never_returned_and_is_quarantined() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+		let bytes = fragment(4096, 4);
+		store.put(key(3, 1), fragment_root(&bytes), &bytes).unwrap();
+		// Flip one byte of the fragment's data on disk.
+		let path = store.path_of(&key(3, 1));
+		let mut raw = fs::read(&path).unwrap();
+		raw[HEADER_LEN + 100] ^= 1;
+		fs::write(&path, raw).unwrap();
+		assert!(matches!(store.get(&key(3, 1)), Err(StoreError::Corrupt { .. })));
+		// Forgotten: not listed, space freed, not served again, file moved aside.
+		assert!(matches!(store.get(&key(3, 1)), Err(StoreError::NotHeld { .. })));
+		assert!(matches!(store.prove_chunks(&key(3, 1), 0, 1), Err(StoreError::NotHeld { .. })));
+		assert!(store.list().is_empty());
+		assert_eq!(store.used(), 0);
+		assert!(!path.exists());
+		assert_eq!(fs::read_dir(dir.path().join("quarantine")).unwrap().count(), 1);
+	}
+
+	#[test]
+	fn a_truncated_or_missing_file_is_corrupt_too() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+		let bytes = fragment(2048, 5);
+		store.put(key(4, 0), fragment_root(&bytes), &bytes).unwrap();
+		store.put(key(4, 1), fragment_root(&bytes), &bytes).unwrap();
+		let path = store.path_of(&key(4, 0));
+		let raw = fs::read(&path).unwrap();
+		fs::write(&path, &raw[..raw.len() - 1]).unwrap();
+		assert!(matches!(store.get(&key(4, 0)), Err(StoreError::Corrupt { .. })));
+		fs::remove_file(store.path_of(&key(4, 1))).unwrap();
+		assert!(matches!(store.get(&key(4, 1)), Err(StoreError::Corrupt { .. })));
+		assert_eq!(store.used(), 0);
+	}
+
+	#[test]
+	fn damaged_files_and_unfinished_writes_are_cleared_when_the_store_opens() {
+		let dir = tempfile::tempdir().unwrap();
+		let bytes = fragment(1500, 6);
+		let path = {
+			let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+			store.put(key(5, 2), fragment_root(&bytes), &bytes).unwrap();
+			store.path_of(&key(5, 2))
+		};
+		// A crash mid-write leaves a temporary file; a damaged header or a stray file are not
+		// fragments.
+		fs::write(dir.path().join("tmp").join("partial"), b"half").unwrap();
+		let raw = fs::read(&path).unwrap();
+		fs::write(&path, &raw[..HEADER_LEN + 10]).unwrap();
+		fs::write(path.with_file_name("not-a-fragment"), b"x").unwrap();
+		let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+		assert!(store.list().is_empty());
+		assert_eq!(store.used(), 0);
+		assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+		assert_eq!(fs::read_dir(dir.path().join("quarantine")).unwrap().count(), 2);
+	}
+
+	#[test]
+	fn the_quota_is_never_exceeded() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = FragmentStore::open(dir.path(), 10_000).unwrap();
+		let a = fragment(6000, 7);
+		let b = fragment(6000, 8);
+		store.put(key(6, 0), fragment_root(&a), &a).unwrap();
+		assert!(matches!(store.put(key(6, 1), fragment_root(&b), &b), Err(StoreError::QuotaExceeded { need: 6000, free: 4000 })));
+		store.set_quota(12_000);
+		store.put(key(6, 1), fragment_root(&b), &b).unwrap();
+		assert_eq!(store.free(), 0);
+		// A lower quota keeps what is held but admits nothing new.
+		store.set_quota(1000);
+		assert_eq!(store.free(), 0);
+		assert_eq!(store.list().len(), 2);
+	}
+
+	#[test]
+	fn a_different_fragment_under_a_held_key_is_a_conflict() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+		let a = fragment(2000, 9);
+		let b = fragment(2000, 10);
+		store.put(key(7, 0), fragment_root(&a), &a).unwrap();
+		assert!(matches!(store.put(key(7, 0), fragment_root(&b), &b), Err(StoreError::Conflict { .. })));
+		assert_eq!(store.get(&key(7, 0)).unwrap(), a);
+	}
+
+	#[test]
+	fn retain_deletes_what_the_chain_no_longer_places_here() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+		let bytes = fragment(1000, 11);
+		for i in 0..4 {
+			store.put(key(8, i), fragment_root(&bytes), &bytes).unwrap();
+		}
+		let removed = store.retain(|k, _| k.index % 2 == 0).unwrap();
+		assert_eq!(removed, vec![key(8, 1), key(8, 3)]);
+		assert_eq!(store.used(), 2000);
+		assert!(!store.path_of(&key(8, 1)).exists());
+		drop(store);
+		let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+		assert_eq!(store.list().iter().map(|(k, _)| k.index).collect::<Vec<_>>(), vec![0, 2]);
+		assert!(!store.remove(&key(8, 1)).unwrap());
+	}
+
+	#[test]
+	fn ranges_and_chunk_proofs_verify_against_the_root() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+		let bytes = fragment(5000, 12);
+		let root = fragment_root(&bytes);
+		store.put(key(9, 0), root, &bytes).unwrap();
+		assert_eq!(store.read_range(&key(9, 0), 4000, 2000).unwrap(), (5000, bytes[4000..].to_vec()));
+		assert!(matches!(store.read_range(&key(9, 0), 5000, 1), Err(StoreError::OutOfRange { .. })));
+		let proved = store.prove_chunks(&key(9, 0), 2, 3).unwrap();
+		assert_eq!(proved.len(), 3);
+		for (i, (chunk, proof)) in proved.iter().enumerate() {
+			assert!(verify_chunk(&root, 5000, 2 + i as u32, chunk, proof));
+		}
+		assert_eq!(proved[2].0, bytes[4096..].to_vec());
+		for (first, count) in [(4, 2), (5, 1), (0, 0), (u32::MAX, 2)] {
+			assert!(matches!(store.prove_chunks(&key(9, 0), first, count), Err(StoreError::OutOfRange { .. })));
+		}
+	}
+}

@@ -85,6 +85,9 @@ impl ChainClient {
 	pub async fn connect(url: &str) -> Result<Self, String> {
 		let rpc = WsClientBuilder::default()
 			.request_timeout(INCLUSION_TIMEOUT)
+			// Block uploads and reads travel in 4 MiB chunks, 8 MiB as hex.
+			.max_request_size(16 << 20)
+			.max_response_size(16 << 20)
 			.build(url)
 			.await
 			.map_err(|e| {
@@ -138,6 +141,18 @@ impl ChainClient {
 		Ok((era, hash_decode(&hash, "birth block hash")?))
 	}
 
+	/// Calls JSON-RPC method `method` with `params` and decodes its JSON answer.
+	pub async fn call<R: serde::de::DeserializeOwned>(
+		&self,
+		method: &str,
+		params: jsonrpsee::core::params::ArrayParams,
+	) -> Result<R, String> {
+		self.rpc.request(method, params).await.map_err(|e| match e {
+			jsonrpsee::core::ClientError::Call(e) => format!("{method}: {}", e.message()),
+			e => self.rpc_error(e),
+		})
+	}
+
 	/// Calls runtime API `method` (e.g. `PrincipalsApi_principal`) with SCALE-encoded `args` at
 	/// the best block and decodes the answer.
 	pub async fn runtime_call<R: Decode>(&self, method: &str, args: impl Encode) -> Result<R, String> {
@@ -155,6 +170,21 @@ impl ChainClient {
 	/// pool's reason if the transaction is invalid, or with the dispatch error (pallet and
 	/// error name) if it ran and failed.
 	pub async fn submit(&self, signer: &sr25519::Pair, call: RuntimeCall) -> Result<Included, String> {
+		// The node's storage worker may sign with the same account: when both pick a nonce at
+		// once the pool refuses the second ("Priority is too low"); a fresh nonce fixes it.
+		let mut attempt = 0;
+		loop {
+			match self.submit_once(signer, call.clone()).await {
+				Err(e) if attempt < 3 && (e.contains("Priority is too low") || e.contains("outdated")) => {
+					attempt += 1;
+					tokio::time::sleep(Duration::from_secs(3)).await;
+				},
+				other => return other,
+			}
+		}
+	}
+
+	async fn submit_once(&self, signer: &sr25519::Pair, call: RuntimeCall) -> Result<Included, String> {
 		let account = account_of(signer);
 		let address = account.to_ss58check();
 		let nonce: u32 = self

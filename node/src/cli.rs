@@ -10,6 +10,10 @@ pub struct Cli {
 	/// The flags of a running node (`--dev`, `--chain`, `--validator`, `--rpc-port`, ...).
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// The storage worker's flags (`--storage-capacity`, `--storage-dir`, ...).
+	#[clap(flatten)]
+	pub storage: crate::storage::StorageParams,
 }
 
 /// Maintenance subcommands, the standard set of a Substrate node.
@@ -51,4 +55,9 @@ pub enum Subcommand {
 	/// Principal keys on the client side: create a root key, back it up, issue write caps.
 	#[command(subcommand)]
 	Principal(crate::principal_cmd::PrincipalCmd),
+
+	/// Files on the client side: seal a local file and store it at a tree path through a
+	/// node, get it back, show where it is stored.
+	#[command(subcommand)]
+	File(crate::file_cmd::FileCmd),
 }

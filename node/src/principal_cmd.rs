@@ -272,14 +272,14 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 	file.write_all(bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn load_keys(path: &Path, password: &PasswordArgs) -> Result<PrincipalKeys, String> {
+pub(crate) fn load_keys(path: &Path, password: &PasswordArgs) -> Result<PrincipalKeys, String> {
 	let bytes = fs::read(path).map_err(|e| format!("cannot read key file {}: {e}", path.display()))?;
 	let password = read_password(password, "BLOCKTREE_PASSWORD", "Key file password: ")?;
 	open_key_file(&bytes, password.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// 32 bytes given as 64 hex digits (with or without `0x`); `what` names them in the error.
-fn parse_hash(s: &str, what: &str) -> Result<sp_core::H256, String> {
+pub(crate) fn parse_hash(s: &str, what: &str) -> Result<sp_core::H256, String> {
 	let hex = s.trim_start_matches("0x");
 	let bytes = sp_core::bytes::from_hex(hex).map_err(|_| format!("'{s}' is not hex"))?;
 	let bytes: [u8; 32] =
@@ -305,7 +305,7 @@ fn chain_tag(network: &GenesisArgs) -> Result<ChainTag, String> {
 	}
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 

@@ -1,7 +1,8 @@
 //! JSON-RPC methods the node serves beyond the standard `chain_`, `state_`, `author_`,
 //! `system_` and RPC-v2 families that `sc_service::spawn_tasks` installs:
 //! `system_accountNextIndex` and `system_dryRun` (wallets need them to sign), and
-//! `payment_queryInfo` / `payment_queryFeeDetails` (fee estimates).
+//! `payment_queryInfo` / `payment_queryFeeDetails` (fee estimates), and the storage worker's
+//! `blocktree_*` methods ([`crate::storage::rpc`]).
 
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ pub struct FullDeps<C, P> {
 	pub client: Arc<C>,
 	/// The transaction pool, for nonces that count pending transactions.
 	pub pool: Arc<P>,
+	/// The `blocktree_*` methods.
+	pub blocktree: crate::storage::rpc::BlocktreeRpc,
 }
 
 /// Builds the RPC module with Blocktree's extra methods.
@@ -40,10 +43,11 @@ where
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
-	let FullDeps { client, pool } = deps;
+	let FullDeps { client, pool, blocktree } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(crate::storage::rpc::BlocktreeApiServer::into_rpc(blocktree))?;
 
 	Ok(module)
 }

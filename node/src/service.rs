@@ -1,5 +1,5 @@
 //! Wires the node together: client and database, transaction pool, Aura block authoring,
-//! GRANDPA finality, networking, off-chain workers and JSON-RPC.
+//! GRANDPA finality, networking, off-chain workers, the storage worker and JSON-RPC.
 
 use std::{sync::Arc, time::Duration};
 
@@ -141,6 +141,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	storage: crate::storage::StorageParams,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -174,6 +175,14 @@ pub fn new_full<
 			net_config.peer_store_handle(),
 		);
 	net_config.add_notification_protocol(grandpa_protocol_config);
+
+	let storage = crate::storage::prepare::<N>(
+		&config,
+		storage,
+		genesis_hash,
+		keystore_container.keystore(),
+		&mut net_config,
+	)?;
 
 	let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
@@ -231,11 +240,20 @@ pub fn new_full<
 		if role.is_authority() { "validator" } else { "full node" },
 	);
 
+	let storage = storage.start(client.clone(), transaction_pool.clone(), network.clone(), &task_manager);
+	// Created once: the RPC builder runs twice (server and in-memory handlers), and both must
+	// share the upload sessions.
+	let blocktree_rpc = crate::storage::rpc::BlocktreeRpc::new(storage);
+
 	let rpc_extensions_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
 		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
+			let deps = crate::rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				blocktree: blocktree_rpc.clone(),
+			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};

@@ -1,13 +1,26 @@
-//! Four validators of the `local` chain on loopback: they finalize together, finality survives
-//! the loss of one of them (GRANDPA needs 3 of 4), and a restarted validator catches up.
+//! Four validators of the `local` chain on loopback, each also a storage provider: they
+//! finalize together; a 20 MiB file written through Alice's node becomes fragments on the other
+//! three, placed on chain and proven, and reads back byte-identical from any node; finality and
+//! the file both survive the loss of one node (GRANDPA needs 3 of 4, the file 2 of 3
+//! fragments); a restarted node catches up and still holds and serves its fragment.
+//!
+//! One network for all of it: starting four nodes is the expensive part.
 
 mod common;
 
-use std::{path::Path, process::Command, time::Duration};
+use std::{
+	path::Path,
+	process::{Command, Output},
+	time::{Duration, Instant},
+};
 
-use common::{TempDir, TestNode, NODE_BIN};
+use codec::{Decode, Encode};
+use common::{stderr as err, stdout as out, TempDir, TestNode, NODE_BIN};
+use serde_json::{json, Value};
 
 const TIMEOUT: Duration = Duration::from_secs(240);
+
+const PASSWORD: &str = "correct horse battery";
 
 /// Writes a node key (ed25519 secret, hex) and asks the node binary for its peer id.
 fn node_key(dir: &Path, index: u8) -> (String, String) {
@@ -24,8 +37,40 @@ fn node_key(dir: &Path, index: u8) -> (String, String) {
 	(secret, peer_id)
 }
 
+/// Runs `blocktree-node <args>` as a user would, off the async runtime.
+async fn cli(args: Vec<String>) -> Output {
+	tokio::task::spawn_blocking(move || {
+		Command::new(NODE_BIN)
+			.args(&args)
+			.env("BLOCKTREE_PASSWORD", PASSWORD)
+			.env_remove("BLOCKTREE_SIGNER")
+			.output()
+			.expect("node binary runs")
+	})
+	.await
+	.expect("the command thread finishes")
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+	list.iter().map(|s| s.to_string()).collect()
+}
+
+/// `(k, n, fragment size)` the chain gives Alice for `size` bytes at tolerance 1, or its reason.
+async fn erasure_params(node: &TestNode, size: u64) -> Result<(u8, u8, u64), String> {
+	let alice = sp_keyring::Sr25519Keyring::Alice.to_account_id();
+	let args = sp_core::bytes::to_hex(&(alice, size, 1u8).encode(), false);
+	let answer = node.rpc("state_call", vec![json!("FragmentsApi_erasure_params"), json!(args)]).await.map_err(|e| e.to_string())?;
+	let bytes = sp_core::bytes::from_hex(answer.as_str().unwrap_or_default()).map_err(|e| format!("{e:?}"))?;
+	let result = Result::<(u8, u8, u64), sp_runtime::DispatchError>::decode(&mut &bytes[..]).map_err(|e| e.to_string())?;
+	result.map_err(|e| format!("{e:?}"))
+}
+
+async fn block_status(node: &TestNode, block: &str) -> Value {
+	node.rpc("blocktree_blockStatus", vec![json!(block)]).await.expect("blockStatus answers")
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn four_validators_finalize_survive_one_failure_and_a_restarted_one_catches_up() {
+async fn four_validators_finalize_store_a_file_and_survive_one_failure() {
 	let tmp = TempDir::new("local-net");
 	let names = ["alice", "bob", "charlie", "dave"];
 
@@ -46,6 +91,14 @@ async fn four_validators_finalize_survive_one_failure_and_a_restarted_one_catche
 			keys[i].0.clone(),
 			"--bootnodes".into(),
 			bootnode.clone(),
+			// Storage: every node offers 256 MiB, opens a 64 MiB contract with every other
+			// offer, and registers its loopback address as its endpoint.
+			"--storage-capacity".into(),
+			"256MiB".into(),
+			"--storage-auto-contract".into(),
+			"64MiB".into(),
+			"--public-addr".into(),
+			format!("/ip4/127.0.0.1/tcp/{}", p2p_ports[i]),
 		];
 		let args: Vec<&str> = args.iter().map(String::as_str).collect();
 		let node =
@@ -71,13 +124,97 @@ async fn four_validators_finalize_survive_one_failure_and_a_restarted_one_catche
 	let health = nodes[0].rpc("system_health", vec![]).await.expect("health");
 	assert!(health["peers"].as_u64().unwrap_or(0) >= 3, "alice sees the others: {health}");
 
-	// 2. Dave dies; the other three (3 of 4 GRANDPA voters) keep finalizing.
+	// 2. Storage. The workers register endpoints, offers and contracts by themselves; Alice's
+	// account then has three providers and may store with tolerance 1.
+	let started = Instant::now();
+	let size = 20u64 << 20;
+	loop {
+		match erasure_params(&nodes[0], size).await {
+			Ok(params) => {
+				eprintln!("storage market ready after {:.0}s: {params:?}", started.elapsed().as_secs_f64());
+				break
+			},
+			Err(e) if started.elapsed() < TIMEOUT => {
+				if started.elapsed().as_secs() % 30 == 0 {
+					eprintln!("waiting for the storage market: {e}");
+				}
+				tokio::time::sleep(Duration::from_secs(3)).await
+			},
+			Err(e) => panic!("the workers did not set up contracts: {e}"),
+		}
+	}
+	for node in &nodes {
+		let status = node.rpc("blocktree_storageStatus", vec![]).await.expect("storageStatus answers");
+		assert_eq!(status["capacity"], json!(256u64 << 20), "{}: {status}", node.name);
+	}
+
+	// Alice's principal, registered by the account her node's worker signs with.
+	let key_file = tmp.path().join("alice.key");
+	let key = key_file.to_str().unwrap().to_string();
+	let created = cli(strings(&["principal", "create", "--key-file", &key])).await;
+	assert!(created.status.success(), "create: {}", err(&created));
+	let principal = out(&created).lines().find_map(|l| l.strip_prefix("principal: ")).expect("create prints the id").to_string();
+	let alice_rpc = nodes[0].ws_url();
+	for step in ["register", "claim-root"] {
+		let mut args = strings(&["principal", step, "--rpc-url", &alice_rpc, "--signer", "//Alice"]);
+		if step == "register" {
+			args.extend(strings(&["--key-file", &key]));
+		}
+		let done = cli(args).await;
+		assert!(done.status.success(), "{step}: {}", err(&done));
+	}
+
+	// A 20 MiB file written through Alice's node.
+	let original: Vec<u8> = (0..size as usize).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[2]).collect();
+	let local = tmp.path().join("big.bin");
+	std::fs::write(&local, &original).unwrap();
+	let tree_path = format!("/{}/big.bin", principal.trim_start_matches("0x"));
+	let file = |verb: &str, rest: &[&str], node: &TestNode| {
+		let mut args = strings(&["file", verb]);
+		args.extend(strings(rest));
+		args.extend(strings(&["--key-file", &key, "--rpc-url", &node.ws_url()]));
+		args
+	};
+	let put_started = Instant::now();
+	let put = cli(file("put", &[local.to_str().unwrap(), &tree_path], &nodes[0])).await;
+	assert!(put.status.success(), "put: {}\n{}", out(&put), err(&put));
+	eprintln!("put of 20 MiB, placements on chain: {:.1}s\n{}", put_started.elapsed().as_secs_f64(), out(&put));
+	assert!(out(&put).contains("placed: 3 of 3"), "{}", out(&put));
+	let block = out(&put).lines().find_map(|l| l.strip_prefix("block: ")).expect("put prints the block").to_string();
+
+	// Its fragments are on the three other nodes, one each, and on chain.
+	let status = block_status(&nodes[0], &block).await;
+	assert_eq!((status["k"].as_u64(), status["n"].as_u64(), status["placed"].as_u64()), (Some(2), Some(3), Some(3)), "{status}");
+	let alice_ss58 = sp_keyring::Sr25519Keyring::Alice.to_account_id().to_string();
+	let holders: Vec<String> = status["holders"].as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()).collect();
+	assert!(!holders.contains(&alice_ss58), "the owner holds nothing of its own block: {holders:?}");
+	for node in &nodes[1..] {
+		let s = node.rpc("blocktree_storageStatus", vec![]).await.unwrap();
+		assert_eq!(s["fragments"], json!(1), "{} holds one fragment: {s}", node.name);
+		assert!(holders.contains(&s["account"].as_str().unwrap().to_string()), "{} is a holder", node.name);
+	}
+
+	// Read back byte-identical from the writer's node and from another one.
+	for (i, node) in [(0usize, &nodes[0]), (3, &nodes[3])] {
+		let copy = tmp.path().join(format!("copy-{i}.bin"));
+		let get = cli(file("get", &[&tree_path, copy.to_str().unwrap()], node)).await;
+		assert!(get.status.success(), "get from {}: {}", node.name, err(&get));
+		assert!(std::fs::read(&copy).unwrap() == original, "the copy read through {} differs", node.name);
+	}
+
+	// 3. Dave dies; the other three (3 of 4 GRANDPA voters) keep finalizing, and the file is
+	// still readable (from any 2 of its 3 fragments).
+	let dave_index = holders.iter().position(|h| *h == sp_keyring::Sr25519Keyring::Dave.to_account_id().to_string()).expect("dave holds one");
 	nodes[3].kill();
+	let copy = tmp.path().join("copy-without-dave.bin");
+	let get = cli(file("get", &[&tree_path, copy.to_str().unwrap()], &nodes[2])).await;
+	assert!(get.status.success(), "get with dave down: {}", err(&get));
+	assert!(std::fs::read(&copy).unwrap() == original, "the copy read with dave down differs");
 	let (before, _) = nodes[0].finalized().await.expect("alice answers");
 	let (after, _) = nodes[0].wait_finalized(before + 3, TIMEOUT).await;
 	eprintln!("with dave down, finality moved from #{before} to #{after}");
 
-	// 3. Dave comes back with his database and catches up to the others' finalized head.
+	// 4. Dave comes back with his database and catches up to the others' finalized head.
 	nodes[3].restart().await;
 	let (target, target_hash) = nodes[0].finalized().await.expect("alice answers");
 	let (caught_up, _) = nodes[3].wait_finalized(target, TIMEOUT).await;
@@ -87,6 +224,22 @@ async fn four_validators_finalize_survive_one_failure_and_a_restarted_one_catche
 		"dave's block #{target} is the one the others finalized"
 	);
 	eprintln!("dave caught up to #{caught_up} (others at #{target})");
+
+	// Dave's fragment survived the crash, and he serves it again.
+	let s = nodes[3].rpc("blocktree_storageStatus", vec![]).await.unwrap();
+	assert_eq!(s["fragments"], json!(1), "dave's fragment survived: {s}");
+	let checked = nodes[1].rpc("blocktree_checkFragment", vec![json!(block), json!(dave_index)]).await;
+	assert!(checked.is_ok(), "dave serves his fragment again: {checked:?}");
+
+	// Proofs: every holder answered challenges on its fragment, and none lost its placement
+	// (a missed challenge clears it).
+	let rounds_from = nodes[0].best_number().await.unwrap();
+	let _ = nodes[0].wait_best(rounds_from + 20, TIMEOUT).await;
+	for node in &nodes[1..] {
+		assert!(node.log_contains("answered the challenge"), "{} answered no challenge", node.name);
+	}
+	let status = block_status(&nodes[0], &block).await;
+	assert_eq!(status["placed"], json!(3), "no holder lost its placement: {status}");
 
 	// And the network still finalizes with all four.
 	let (now, _) = nodes[0].finalized().await.expect("alice answers");

@@ -1,0 +1,280 @@
+//! The `blocktree_*` JSON-RPC methods: put a sealed block (chunked upload), read a stored
+//! block's bytes, a block's storage status, the newest version at a path, and the worker's
+//! status. Uploads are unsafe methods (local callers, or `--rpc-methods unsafe`), the Substrate
+//! way; reads are safe. The node handles ciphertext only: clients seal and open blocks.
+
+use std::{
+	collections::HashMap,
+	sync::{Arc, Mutex},
+	time::{Duration, Instant},
+};
+
+use blocktree_primitives::path::BlockPath;
+use blocktree_runtime::Hash;
+use jsonrpsee::{
+	core::{async_trait, RpcResult},
+	proc_macros::rpc,
+	types::ErrorObjectOwned,
+	Extensions,
+};
+use sc_rpc_api::DenyUnsafe;
+use sp_core::{crypto::Ss58Codec, Bytes};
+
+use super::{transfer::PutReport, Running};
+
+/// The largest block accepted: the runtime's bound on a stored block.
+pub const MAX_UPLOAD: u64 = 64 << 20;
+
+/// The largest chunk of an upload or a read: 4 MiB (8 MiB as hex, under the server's default
+/// 15 MiB message limit).
+pub const MAX_CHUNK: u64 = 4 << 20;
+
+/// Uploads open at once.
+const MAX_UPLOADS: usize = 8;
+
+/// An upload with no chunk for this long is dropped.
+const UPLOAD_TTL: Duration = Duration::from_secs(600);
+
+/// Error codes of the `blocktree_*` methods.
+mod code {
+	/// The parameters are wrong (the message says how).
+	pub const INVALID: i32 = 4000;
+	/// The node has no storage worker key.
+	pub const NO_WORKER: i32 = 4001;
+	/// Too many uploads are open: finish or wait for one.
+	pub const BUSY: i32 = 4002;
+	/// Storing or reading failed (the message says why).
+	pub const FAILED: i32 = 4003;
+	/// The method is unsafe and this caller may not use it.
+	pub const UNSAFE: i32 = -32601;
+}
+
+fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
+	ErrorObjectOwned::owned(code, message.into(), None::<()>)
+}
+
+/// A block's storage as the chain records it.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockStatus {
+	/// The account that recorded it.
+	pub owner: String,
+	/// The writer principal.
+	pub writer: Hash,
+	/// The version its header names.
+	pub version: u64,
+	/// Bytes stored.
+	pub size: u64,
+	/// Fragments needed to rebuild it.
+	pub k: u8,
+	/// Fragments stored.
+	pub n: u8,
+	/// Bytes per fragment.
+	pub fragment_size: u64,
+	/// Fragments placed on a provider.
+	pub placed: u8,
+	/// Each fragment's holder, if placed.
+	pub holders: Vec<Option<String>>,
+	/// Whether it waits in the repair queue (not fully placed).
+	pub below_target: bool,
+}
+
+/// The storage worker's state.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerStatus {
+	/// The worker account.
+	pub account: String,
+	/// This node's libp2p peer id.
+	pub peer_id: String,
+	/// The store's quota (the offered capacity) in bytes.
+	pub capacity: u64,
+	/// Bytes held.
+	pub used: u64,
+	/// Fragments held.
+	pub fragments: usize,
+}
+
+/// The `blocktree_*` methods.
+#[rpc(server, namespace = "blocktree")]
+pub trait BlocktreeApi {
+	/// The storage worker's account, peer id and store usage.
+	#[method(name = "storageStatus")]
+	fn storage_status(&self) -> RpcResult<WorkerStatus>;
+
+	/// Starts uploading a sealed block of `size` bytes; returns the upload's id. Unsafe.
+	#[method(name = "beginPut", with_extensions)]
+	fn begin_put(&self, size: u64) -> RpcResult<u64>;
+
+	/// Adds `bytes` (at most 4 MiB) at `offset` to upload `upload`; chunks come in order and a
+	/// repeated chunk is accepted again. Returns the bytes received so far. Unsafe.
+	#[method(name = "putChunk", with_extensions)]
+	fn put_chunk(&self, upload: u64, offset: u64, bytes: Bytes) -> RpcResult<u64>;
+
+	/// Completes upload `upload`: checks the sealed block, records it on chain with loss
+	/// tolerance `tolerance` and pushes its fragments to providers; returns where they went.
+	/// Unsafe.
+	#[method(name = "finishPut", with_extensions)]
+	async fn finish_put(&self, upload: u64, tolerance: u8) -> RpcResult<PutReport>;
+
+	/// Bytes `offset .. offset + len` (len at most 4 MiB) of stored block `block`, fetched from
+	/// its holders and verified against the chain.
+	#[method(name = "readBlock")]
+	async fn read_block(&self, block: Hash, offset: u64, len: u64) -> RpcResult<Bytes>;
+
+	/// Fetches fragment `index` of block `block` from its holder and verifies it against the
+	/// chain: whether the holder serves it. Returns the holder and the fragment's size. Unsafe
+	/// (it moves up to a whole fragment over the network).
+	#[method(name = "checkFragment", with_extensions)]
+	async fn check_fragment(&self, block: Hash, index: u8) -> RpcResult<(String, u64)>;
+
+	/// Block `block`'s storage: shape, holders, repair state; `null` if not recorded.
+	#[method(name = "blockStatus")]
+	fn block_status(&self, block: Hash) -> RpcResult<Option<BlockStatus>>;
+
+	/// The newest version `writer` recorded at `path` (e.g. `/<owner hex>/docs/a.txt`): its
+	/// block id and version; `null` if none.
+	#[method(name = "latestAtPath")]
+	fn latest_at_path(&self, path: String, writer: Hash) -> RpcResult<Option<(Hash, u64)>>;
+}
+
+struct Upload {
+	bytes: Vec<u8>,
+	size: u64,
+	touched: Instant,
+}
+
+/// Implements [`BlocktreeApiServer`]. Create once and clone: the RPC builder runs twice.
+#[derive(Clone)]
+pub struct BlocktreeRpc {
+	running: Option<Arc<Running>>,
+	uploads: Arc<Mutex<(u64, HashMap<u64, Upload>)>>,
+}
+
+impl BlocktreeRpc {
+	/// The methods over the running worker, if any.
+	pub fn new(running: Option<Arc<Running>>) -> Self {
+		BlocktreeRpc { running, uploads: Arc::new(Mutex::new((0, HashMap::new()))) }
+	}
+
+	fn running(&self) -> RpcResult<&Arc<Running>> {
+		self.running.as_ref().ok_or_else(|| {
+			error(
+				code::NO_WORKER,
+				"this node has no storage worker key: insert one with `blocktree-node key insert --key-type btsw` and restart",
+			)
+		})
+	}
+}
+
+fn check_unsafe(ext: &Extensions) -> RpcResult<()> {
+	match ext.get::<DenyUnsafe>() {
+		Some(DenyUnsafe::No) => Ok(()),
+		_ => Err(error(code::UNSAFE, "this method is unsafe: call it on a local connection or start the node with --rpc-methods unsafe")),
+	}
+}
+
+#[async_trait]
+impl BlocktreeApiServer for BlocktreeRpc {
+	fn storage_status(&self) -> RpcResult<WorkerStatus> {
+		let r = self.running()?;
+		Ok(WorkerStatus {
+			account: r.account.to_ss58check(),
+			peer_id: r.peer_id.clone(),
+			capacity: r.store.quota(),
+			used: r.store.used(),
+			fragments: r.store.list().len(),
+		})
+	}
+
+	fn begin_put(&self, ext: &Extensions, size: u64) -> RpcResult<u64> {
+		check_unsafe(ext)?;
+		self.running()?;
+		if size == 0 || size > MAX_UPLOAD {
+			return Err(error(code::INVALID, format!("a block is 1..={MAX_UPLOAD} bytes, not {size}")))
+		}
+		let mut guard = self.uploads.lock().expect("no panics under the lock; qed");
+		let (next, uploads) = &mut *guard;
+		uploads.retain(|_, u| u.touched.elapsed() < UPLOAD_TTL);
+		if uploads.len() >= MAX_UPLOADS {
+			return Err(error(code::BUSY, format!("{MAX_UPLOADS} uploads are open: finish one or retry in a while")))
+		}
+		*next += 1;
+		uploads.insert(*next, Upload { bytes: Vec::with_capacity(size as usize), size, touched: Instant::now() });
+		Ok(*next)
+	}
+
+	fn put_chunk(&self, ext: &Extensions, upload: u64, offset: u64, bytes: Bytes) -> RpcResult<u64> {
+		check_unsafe(ext)?;
+		if bytes.is_empty() || bytes.len() as u64 > MAX_CHUNK {
+			return Err(error(code::INVALID, format!("a chunk is 1..={MAX_CHUNK} bytes, not {}", bytes.len())))
+		}
+		let mut guard = self.uploads.lock().expect("no panics under the lock; qed");
+		let u = guard.1.get_mut(&upload).ok_or_else(|| error(code::INVALID, format!("no upload {upload}: it finished, expired or never began")))?;
+		let received = u.bytes.len() as u64;
+		let end = offset.checked_add(bytes.len() as u64).filter(|e| *e <= u.size);
+		let Some(end) = end else {
+			return Err(error(code::INVALID, format!("the chunk at {offset} runs past the declared size {}", u.size)))
+		};
+		if offset == received {
+			u.bytes.extend_from_slice(&bytes);
+		} else if end <= received && u.bytes[offset as usize..end as usize] == bytes[..] {
+			// A retried chunk: already here.
+		} else {
+			return Err(error(code::INVALID, format!("chunk out of order: the next chunk starts at {received}")))
+		}
+		u.touched = Instant::now();
+		Ok(u.bytes.len() as u64)
+	}
+
+	async fn finish_put(&self, ext: &Extensions, upload: u64, tolerance: u8) -> RpcResult<PutReport> {
+		check_unsafe(ext)?;
+		let running = self.running()?.clone();
+		let bytes = {
+			let mut guard = self.uploads.lock().expect("no panics under the lock; qed");
+			let u = guard.1.get(&upload).ok_or_else(|| error(code::INVALID, format!("no upload {upload}")))?;
+			if u.bytes.len() as u64 != u.size {
+				return Err(error(code::INVALID, format!("upload {upload} has {} of {} bytes: send the rest first", u.bytes.len(), u.size)))
+			}
+			guard.1.remove(&upload).expect("checked; qed").bytes
+		};
+		running.transfers.put(bytes, tolerance).await.map_err(|e| error(code::FAILED, e))
+	}
+
+	async fn read_block(&self, block: Hash, offset: u64, len: u64) -> RpcResult<Bytes> {
+		if len == 0 || len > MAX_CHUNK {
+			return Err(error(code::INVALID, format!("read 1..={MAX_CHUNK} bytes at a time, not {len}")))
+		}
+		let running = self.running()?.clone();
+		running.transfers.read(block, offset, len).await.map(Bytes).map_err(|e| error(code::FAILED, e))
+	}
+
+	async fn check_fragment(&self, ext: &Extensions, block: Hash, index: u8) -> RpcResult<(String, u64)> {
+		check_unsafe(ext)?;
+		let running = self.running()?.clone();
+		let (holder, len) = running.transfers.check_fragment(block, index).await.map_err(|e| error(code::FAILED, e))?;
+		Ok((holder.to_ss58check(), len))
+	}
+
+	fn block_status(&self, block: Hash) -> RpcResult<Option<BlockStatus>> {
+		let r = self.running()?;
+		Ok(r.chain.block(&block).map(|record| BlockStatus {
+			owner: record.owner.to_ss58check(),
+			writer: record.writer,
+			version: record.version,
+			size: record.size,
+			k: record.k,
+			n: record.n,
+			fragment_size: record.fragment_size,
+			placed: record.placed(),
+			holders: record.fragments.iter().map(|f| f.holder.as_ref().map(|h| h.provider.to_ss58check())).collect(),
+			below_target: record.placed() < record.n,
+		}))
+	}
+
+	fn latest_at_path(&self, path: String, writer: Hash) -> RpcResult<Option<(Hash, u64)>> {
+		let r = self.running()?;
+		let path = BlockPath::parse(&path).map_err(|e| error(code::INVALID, format!("'{path}' is not a block path: {e:?}")))?;
+		Ok(r.chain.blocks_at_path_by(path.hash(), writer).into_iter().map(|(id, b)| (id, b.version)).max_by_key(|(_, v)| *v))
+	}
+}

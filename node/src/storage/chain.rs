@@ -61,9 +61,19 @@ impl Chain {
 		self.client.info().genesis_hash
 	}
 
+	/// The last finalized block's hash.
+	pub fn finalized(&self) -> Hash {
+		self.client.info().finalized_hash
+	}
+
 	/// Recorded block `id`.
 	pub fn block(&self, id: &DataBlockId) -> Option<BlockRecord> {
 		log_err("FragmentsApi_block", self.client.runtime_api().block(self.best(), *id)).flatten()
+	}
+
+	/// Recorded block `id` as of block `at`; an error when the runtime cannot say.
+	pub fn block_at(&self, at: Hash, id: &DataBlockId) -> Result<Option<BlockRecord>, String> {
+		self.client.runtime_api().block(at, *id).map_err(|e| format!("runtime API FragmentsApi_block failed: {e}"))
 	}
 
 	/// The versions `writer` recorded at the path with hash `path_hash`.
@@ -83,10 +93,13 @@ impl Chain {
 		answer.map_err(crate::chain_client::describe_dispatch_error)
 	}
 
-	/// Up to `limit` fragments `provider` holds on chain: block, index, contract.
-	pub fn fragments_held_by(&self, provider: &AccountId, limit: u32) -> Vec<(DataBlockId, u8, ContractId)> {
-		log_err("FragmentsApi_fragments_held_by", self.client.runtime_api().fragments_held_by(self.best(), provider.clone(), limit))
-			.unwrap_or_default()
+	/// Up to `limit` fragments `provider` holds on chain at block `at`: block, index,
+	/// contract (the runtime lists at most 1024).
+	pub fn fragments_held_by(&self, at: Hash, provider: &AccountId, limit: u32) -> Result<Vec<(DataBlockId, u8, ContractId)>, String> {
+		self.client
+			.runtime_api()
+			.fragments_held_by(at, provider.clone(), limit)
+			.map_err(|e| format!("runtime API FragmentsApi_fragments_held_by failed: {e}"))
 	}
 
 	/// Up to `limit` blocks below their target redundancy.

@@ -232,8 +232,10 @@ impl Prepared {
 			params: self.params,
 			node_key,
 			addresses: self.addresses,
-			pending: Default::default(),
+			placing: Default::default(),
 			in_flight: Default::default(),
+			unplaced: Default::default(),
+			setting_up: Default::default(),
 		});
 		task_manager.spawn_handle().spawn("storage-worker", Some("storage"), worker.run(events_rx));
 		log::info!(target: LOG_TARGET, "storage worker account {}, peer {local_peer}", account.to_ss58check());

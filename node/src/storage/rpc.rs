@@ -199,9 +199,14 @@ impl BlocktreeApiServer for BlocktreeRpc {
 		if uploads.len() >= MAX_UPLOADS {
 			return Err(error(code::BUSY, format!("{MAX_UPLOADS} uploads are open: finish one or retry in a while")))
 		}
+		// Unguessable ids: another caller cannot add to or finish this upload.
+		let mut id = [0u8; 8];
+		getrandom::getrandom(&mut id).map_err(|e| error(code::FAILED, format!("no randomness for an upload id: {e}")))?;
+		let id = u64::from_le_bytes(id) >> 11; // exact in JSON numbers (53 bits)
 		*next += 1;
-		uploads.insert(*next, Upload { bytes: Vec::with_capacity(size as usize), size, touched: Instant::now() });
-		Ok(*next)
+		// Grows as chunks arrive: nothing is held for bytes not yet sent.
+		uploads.insert(id, Upload { bytes: Vec::new(), size, touched: Instant::now() });
+		Ok(id)
 	}
 
 	fn put_chunk(&self, ext: &Extensions, upload: u64, offset: u64, bytes: Bytes) -> RpcResult<u64> {
@@ -210,6 +215,7 @@ impl BlocktreeApiServer for BlocktreeRpc {
 			return Err(error(code::INVALID, format!("a chunk is 1..={MAX_CHUNK} bytes, not {}", bytes.len())))
 		}
 		let mut guard = self.uploads.lock().expect("no panics under the lock; qed");
+		guard.1.retain(|_, u| u.touched.elapsed() < UPLOAD_TTL);
 		let u = guard.1.get_mut(&upload).ok_or_else(|| error(code::INVALID, format!("no upload {upload}: it finished, expired or never began")))?;
 		let received = u.bytes.len() as u64;
 		let end = offset.checked_add(bytes.len() as u64).filter(|e| *e <= u.size);
@@ -238,7 +244,11 @@ impl BlocktreeApiServer for BlocktreeRpc {
 			}
 			guard.1.remove(&upload).expect("checked; qed").bytes
 		};
-		running.transfers.put(bytes, tolerance).await.map_err(|e| error(code::FAILED, e))
+		running
+			.transfers
+			.put(bytes, tolerance)
+			.await
+			.map_err(|e| error(code::FAILED, format!("{e} (the upload is closed: begin a new one to retry)")))
 	}
 
 	async fn read_block(&self, block: Hash, offset: u64, len: u64) -> RpcResult<Bytes> {

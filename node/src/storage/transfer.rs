@@ -53,20 +53,24 @@ pub struct PutReport {
 	pub failed: Vec<(u8, String)>,
 }
 
-/// Fragments recently fetched and verified, bounded in bytes.
+/// Reads served at once: each may hold a block's fragments in memory.
+const CONCURRENT_READS: usize = 4;
+
+/// Fragments recently fetched and verified, bounded in bytes, keyed by fragment and root (a
+/// block id recorded again after removal may have other fragments).
 #[derive(Default)]
 struct FragmentCache {
-	order: VecDeque<FragmentKey>,
-	entries: HashMap<FragmentKey, Arc<Vec<u8>>>,
+	order: VecDeque<(FragmentKey, Hash)>,
+	entries: HashMap<(FragmentKey, Hash), Arc<Vec<u8>>>,
 	bytes: usize,
 }
 
 impl FragmentCache {
-	fn get(&self, key: &FragmentKey) -> Option<Arc<Vec<u8>>> {
+	fn get(&self, key: &(FragmentKey, Hash)) -> Option<Arc<Vec<u8>>> {
 		self.entries.get(key).cloned()
 	}
 
-	fn insert(&mut self, key: FragmentKey, fragment: Arc<Vec<u8>>) {
+	fn insert(&mut self, key: (FragmentKey, Hash), fragment: Arc<Vec<u8>>) {
 		if self.entries.contains_key(&key) || fragment.len() > CACHE_BYTES {
 			return
 		}
@@ -89,6 +93,7 @@ pub struct Transfers {
 	exchange: Exchange,
 	store: Arc<FragmentStore>,
 	cache: Mutex<FragmentCache>,
+	reads: tokio::sync::Semaphore,
 	/// Blocks being put (no deadline) or put recently (when it finished): repair leaves them
 	/// alone while their placements reach the chain.
 	puts: Mutex<HashMap<DataBlockId, Option<std::time::Instant>>>,
@@ -104,7 +109,15 @@ fn verify(record: &BlockRecord, index: u8, bytes: &[u8]) -> bool {
 impl Transfers {
 	/// Transfers for the worker account of `tx`.
 	pub fn new(chain: Chain, tx: Arc<Submitter>, exchange: Exchange, store: Arc<FragmentStore>) -> Self {
-		Transfers { chain, tx, exchange, store, cache: Mutex::new(FragmentCache::default()), puts: Mutex::new(HashMap::new()) }
+		Transfers {
+			chain,
+			tx,
+			exchange,
+			store,
+			cache: Mutex::new(FragmentCache::default()),
+			reads: tokio::sync::Semaphore::new(CONCURRENT_READS),
+			puts: Mutex::new(HashMap::new()),
+		}
 	}
 
 	fn me(&self) -> &AccountId {
@@ -141,6 +154,13 @@ impl Transfers {
 		let id = header.id();
 		let size = bytes.len() as u64;
 		let (k, n, fragment_size) = match self.chain.block(&id) {
+			Some(record) if &record.owner != self.me() => {
+				return Err(format!(
+					"block {id:?} was recorded by {}, not by this node's account {}: put it through that account's node",
+					record.owner.to_ss58check(),
+					self.me().to_ss58check()
+				))
+			},
 			Some(record) => (record.k, record.n, record.fragment_size),
 			None => self.chain.erasure_params(self.me(), size, tolerance)?,
 		};
@@ -248,7 +268,8 @@ impl Transfers {
 	/// or its holder.
 	async fn fragment(&self, id: DataBlockId, record: &BlockRecord, index: u8) -> Result<Arc<Vec<u8>>, String> {
 		let key = FragmentKey { block: id, index };
-		if let Some(f) = self.cache.lock().expect("no panics under the lock; qed").get(&key) {
+		let root = record.fragments.get(index as usize).map(|f| f.root).ok_or_else(|| format!("block {id:?} has no fragment {index}"))?;
+		if let Some(f) = self.cache.lock().expect("no panics under the lock; qed").get(&(key, root)) {
 			return Ok(f)
 		}
 		let fetched = match self.store.get(&key) {
@@ -271,7 +292,7 @@ impl Transfers {
 			return Err(format!("{key} does not match the root the chain recorded: its holder serves corrupt data"))
 		}
 		let fragment = Arc::new(fetched);
-		self.cache.lock().expect("no panics under the lock; qed").insert(key, fragment.clone());
+		self.cache.lock().expect("no panics under the lock; qed").insert((key, root), fragment.clone());
 		Ok(fragment)
 	}
 
@@ -315,6 +336,7 @@ impl Transfers {
 	/// Bytes `offset .. offset + len` of stored block `id` (fewer at its end). Fetches only
 	/// the data fragments the range covers; rebuilds from any `k` if one of them fails.
 	pub async fn read(&self, id: DataBlockId, offset: u64, len: u64) -> Result<Vec<u8>, String> {
+		let _permit = self.reads.acquire().await.map_err(|_| "the node is shutting down".to_string())?;
 		let record = self.chain.block(&id).ok_or_else(|| format!("the chain has no block {id:?}"))?;
 		if offset >= record.size {
 			return Ok(Vec::new())
@@ -338,7 +360,7 @@ impl Transfers {
 			let mut cache = self.cache.lock().expect("no panics under the lock; qed");
 			let fragments: Vec<Arc<Vec<u8>>> = block.chunks(fs as usize).map(|c| Arc::new(c.to_vec())).collect();
 			for (i, f) in fragments.iter().enumerate() {
-				cache.insert(FragmentKey { block: id, index: i as u8 }, f.clone());
+				cache.insert((FragmentKey { block: id, index: i as u8 }, record.fragments[i].root), f.clone());
 			}
 			fragments[first as usize..=last as usize].to_vec()
 		};
@@ -355,6 +377,7 @@ impl Transfers {
 	/// Rebuilds the unplaced fragments of block `id` (owned by this node's account) from any
 	/// `k` and pushes them to new providers. Returns how many were pushed.
 	pub async fn repair(&self, id: DataBlockId) -> Result<usize, String> {
+		let _permit = self.reads.acquire().await.map_err(|_| "the node is shutting down".to_string())?;
 		let record = self.chain.block(&id).ok_or_else(|| format!("the chain has no block {id:?}"))?;
 		if &record.owner != self.me() {
 			return Err(format!("block {id:?} belongs to another account"))

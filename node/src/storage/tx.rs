@@ -7,7 +7,7 @@
 //! ready in the pool (so a transaction signed elsewhere with the same account, say by the CLI,
 //! is not usurped). Submissions do not wait for each other's inclusion, so many placements or
 //! proofs go into one chain block. A transaction that leaves the pool without inclusion makes
-//! the submitter recompute its nonce from the chain. Transactions are mortal (64 blocks).
+//! the submitter recompute its nonce from the chain. Transactions are mortal (16 blocks).
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
@@ -30,8 +30,9 @@ use crate::{chain_client::describe_dispatch_error, service::FullClient};
 /// How long to wait for a transaction to reach a block.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Blocks a transaction stays valid.
-const MORTAL_PERIOD: u64 = 64;
+/// Blocks a transaction stays valid: 16 blocks (96 s) is under [`INCLUSION_TIMEOUT`], so a
+/// transaction given up on can no longer land later and be submitted twice.
+const MORTAL_PERIOD: u64 = 16;
 
 /// Signs and submits the storage worker's transactions.
 pub struct Submitter {

@@ -13,14 +13,20 @@
 //!   below their target redundancy.
 
 use std::{
-	collections::{HashMap, HashSet},
-	sync::{Arc, Mutex},
-	time::{Duration, Instant},
+	collections::HashSet,
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc, Mutex,
+	},
+	time::Duration,
 };
 
 use blocktree_primitives::storage::DataBlockId;
 use blocktree_runtime::{AccountId, RuntimeCall};
-use blocktree_storage::{service::Event, store::FragmentKey};
+use blocktree_storage::{
+	service::Event,
+	store::{FragmentKey, StoreError},
+};
 use futures::{channel::mpsc::UnboundedReceiver, StreamExt};
 use pallet_endpoints::address::NetAddress;
 use sc_network::config::ed25519;
@@ -36,6 +42,9 @@ const RECONCILE_EVERY: u32 = 5;
 
 /// A stored fragment not yet placed on chain is kept this long before it counts as unplaced.
 const PLACEMENT_GRACE: Duration = Duration::from_secs(600);
+
+/// Fragments looked up per reconciliation (the rest wait for the next one).
+const RECONCILE_BATCH: usize = 4096;
 
 /// Blocks between endpoint heartbeats (an endpoint expires after a day without one).
 const HEARTBEAT_BLOCKS: u32 = 600;
@@ -57,10 +66,15 @@ pub struct Worker {
 	pub(super) node_key: Option<(ed25519::Keypair, Vec<u8>)>,
 	/// The addresses to register.
 	pub(super) addresses: Vec<NetAddress>,
-	/// Fragments stored and awaiting placement, since when.
-	pub(super) pending: Mutex<HashMap<FragmentKey, Instant>>,
+	/// Placements being submitted: one transaction per fragment at a time.
+	pub(super) placing: Mutex<HashSet<FragmentKey>>,
 	/// Challenges, reports and repairs in flight.
 	pub(super) in_flight: Mutex<HashSet<(DataBlockId, u8)>>,
+	/// Fragments found unplaced (at the finalized block) by the last reconciliation: deleted
+	/// if the next one finds them unplaced again.
+	pub(super) unplaced: Mutex<HashSet<FragmentKey>>,
+	/// Whether the endpoint, offer and contract duties are running.
+	pub(super) setting_up: AtomicBool,
 }
 
 impl Worker {
@@ -91,13 +105,17 @@ impl Worker {
 	fn on_event(self: Arc<Self>, event: Event) {
 		match event {
 			Event::Stored { key, contract } => {
-				self.pending.lock().expect("no panics under the lock; qed").entry(key).or_insert_with(Instant::now);
+				// A retried push announces the fragment again: one placement at a time.
+				if !self.placing.lock().expect("no panics under the lock; qed").insert(key) {
+					return
+				}
 				tokio::spawn(async move {
 					let call = RuntimeCall::Fragments(pallet_fragments::Call::place_fragment { block: key.block, index: key.index, contract });
 					match self.tx.submit("place_fragment", call).await {
 						Ok(_) => log::info!(target: LOG_TARGET, "placed {key} under contract {contract}"),
 						Err(e) => log::warn!(target: LOG_TARGET, "placing {key}: {e}"),
 					}
+					self.placing.lock().expect("no panics under the lock; qed").remove(&key);
 				});
 			},
 			Event::Corrupt { key } => self.report_missing(key, "it failed verification on disk"),
@@ -119,18 +137,28 @@ impl Worker {
 	}
 
 	async fn on_tick(self: Arc<Self>, tick: u32) {
+		// Proofs first and never behind anything else: a challenge has 20 blocks.
 		self.clone().answer_challenges();
-		if let Err(e) = self.ensure_endpoint().await {
-			log::warn!(target: LOG_TARGET, "endpoint: {e}");
-		}
-		if let Err(e) = self.ensure_offer().await {
-			log::warn!(target: LOG_TARGET, "offer: {e}");
-		}
-		if let Err(e) = self.ensure_contracts().await {
-			log::warn!(target: LOG_TARGET, "contracts: {e}");
+		// The setup duties wait for their transactions; they run beside the loop, one round
+		// at a time, so that events and challenges are never held up.
+		if !self.setting_up.swap(true, Ordering::SeqCst) {
+			let worker = self.clone();
+			tokio::spawn(async move {
+				if let Err(e) = worker.ensure_endpoint().await {
+					log::warn!(target: LOG_TARGET, "endpoint: {e}");
+				}
+				if let Err(e) = worker.ensure_offer().await {
+					log::warn!(target: LOG_TARGET, "offer: {e}");
+				}
+				if let Err(e) = worker.ensure_contracts().await {
+					log::warn!(target: LOG_TARGET, "contracts: {e}");
+				}
+				worker.setting_up.store(false, Ordering::SeqCst);
+			});
 		}
 		if tick % RECONCILE_EVERY == 0 {
-			self.clone().reconcile();
+			let worker = self.clone();
+			let _ = tokio::task::spawn_blocking(move || worker.reconcile()).await;
 			self.clone().repair_owned();
 		}
 	}
@@ -158,10 +186,15 @@ impl Worker {
 						}
 						worker.in_flight.lock().expect("no panics under the lock; qed").remove(&(block, index));
 					},
-					other => {
-						log::warn!(target: LOG_TARGET, "cannot prove {key}: {other:?}");
+					Ok(Err(StoreError::NotHeld { .. } | StoreError::Corrupt { .. })) => {
 						worker.in_flight.lock().expect("no panics under the lock; qed").remove(&(block, index));
-						worker.report_missing(key, "it is not in the store");
+						worker.report_missing(key, "it is challenged but lost or corrupt");
+					},
+					// A passing failure (the disk, a busy key): try again next tick, within the
+					// deadline.
+					other => {
+						log::warn!(target: LOG_TARGET, "cannot prove {key} now: {other:?}");
+						worker.in_flight.lock().expect("no panics under the lock; qed").remove(&(block, index));
 					},
 				}
 			});
@@ -244,28 +277,53 @@ impl Worker {
 	}
 
 	/// Deletes what the chain no longer places here and reports what it places here but the
-	/// store lost.
+	/// store lost. A fragment is deleted only when it is older than [`PLACEMENT_GRACE`] and
+	/// two reconciliations in a row found it unplaced at the finalized block (a fork or a
+	/// runtime API failure deletes nothing).
 	fn reconcile(self: Arc<Self>) {
-		let held: HashSet<(DataBlockId, u8)> =
-			self.chain.fragments_held_by(self.me(), u32::MAX).into_iter().map(|(b, i, _)| (b, i)).collect();
-		let now = Instant::now();
-		{
-			let mut pending = self.pending.lock().expect("no panics under the lock; qed");
-			pending.retain(|key, since| !held.contains(&(key.block, key.index)) && now.duration_since(*since) < PLACEMENT_GRACE);
-		}
-		let pending = self.pending.lock().expect("no panics under the lock; qed").clone();
-		match self.store.retain(|key, _| held.contains(&(key.block, key.index)) || pending.contains_key(key)) {
-			Ok(removed) =>
-				for key in removed {
-					log::info!(target: LOG_TARGET, "deleted {key}: the chain no longer has it placed here");
-				},
-			Err(e) => log::warn!(target: LOG_TARGET, "cleaning the store: {e}"),
-		}
-		for (block, index) in held {
-			let key = FragmentKey { block, index };
-			if self.store.meta(&key).is_none() {
-				self.clone().report_missing(key, "it is placed here but not in the store");
+		let finalized = self.chain.finalized();
+		let mut unplaced = HashSet::new();
+		let mut lookups = std::collections::HashMap::new();
+		for (key, _) in self.store.list().into_iter().take(RECONCILE_BATCH) {
+			if self.store.age(&key).map_or(true, |age| age < PLACEMENT_GRACE) ||
+				self.placing.lock().expect("no panics under the lock; qed").contains(&key)
+			{
+				continue
 			}
+			let record = match lookups.entry(key.block) {
+				std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+				std::collections::hash_map::Entry::Vacant(e) => match self.chain.block_at(finalized, &key.block) {
+					Ok(record) => e.insert(record),
+					Err(err) => {
+						log::warn!(target: LOG_TARGET, "reconciliation skipped: {err}");
+						return
+					},
+				},
+			};
+			let placed_here = record.as_ref().is_some_and(|r| {
+				r.fragments.get(key.index as usize).and_then(|f| f.holder.as_ref()).is_some_and(|h| &h.provider == self.me())
+			});
+			if !placed_here {
+				unplaced.insert(key);
+			}
+		}
+		let previous = std::mem::replace(&mut *self.unplaced.lock().expect("no panics under the lock; qed"), unplaced.clone());
+		for key in unplaced.intersection(&previous) {
+			match self.store.remove(key) {
+				Ok(true) => log::info!(target: LOG_TARGET, "deleted {key}: the chain no longer has it placed here"),
+				Ok(false) => {},
+				Err(e) => log::warn!(target: LOG_TARGET, "deleting {key}: {e}"),
+			}
+		}
+		match self.chain.fragments_held_by(finalized, self.me(), 1024) {
+			Ok(held) =>
+				for (block, index, _) in held {
+					let key = FragmentKey { block, index };
+					if self.store.meta(&key).is_none() {
+						self.clone().report_missing(key, "it is placed here but not in the store");
+					}
+				},
+			Err(e) => log::warn!(target: LOG_TARGET, "checking placed fragments: {e}"),
 		}
 	}
 

@@ -72,6 +72,10 @@ pub struct Limits {
 	pub requests_per_sec: u32,
 	/// Bytes per second one peer may fetch (burst: one second's worth).
 	pub fetch_bytes_per_sec: u64,
+	/// Requests per second all peers together may make: fresh peer ids do not buy more.
+	pub total_requests_per_sec: u32,
+	/// Bytes per second all peers together may fetch.
+	pub total_fetch_bytes_per_sec: u64,
 	/// Uploads one peer may have in flight.
 	pub uploads_per_peer: usize,
 	/// Bytes staged for all uploads together.
@@ -87,7 +91,9 @@ impl Default for Limits {
 		Limits {
 			requests_per_sec: 200,
 			fetch_bytes_per_sec: 256 << 20,
-			uploads_per_peer: 16,
+			total_requests_per_sec: 1000,
+			total_fetch_bytes_per_sec: 1 << 30,
+			uploads_per_peer: 4,
 			staged_bytes: 512 << 20,
 			upload_idle: Duration::from_secs(60),
 			tracked_peers: 4096,
@@ -156,8 +162,8 @@ impl Uploads {
 enum PushTerms {
 	/// Store a fragment with this root and size, and place it under `contract`.
 	Place { root: Hash, size: u64, contract: ContractId },
-	/// The chain already has it placed on this node.
-	AlreadyPlaced,
+	/// Store it again: the chain has it placed on this node already.
+	Restore { root: Hash, size: u64 },
 }
 
 /// Serves the fragment exchange for one node.
@@ -167,13 +173,23 @@ pub struct FragmentService<V> {
 	me: AccountId,
 	limits: Limits,
 	peers: Mutex<HashMap<Vec<u8>, PeerState>>,
+	/// The budget all peers share.
+	total: Mutex<Option<(Bucket, Bucket)>>,
 	uploads: Mutex<Uploads>,
 }
 
 impl<V: ChainView> FragmentService<V> {
 	/// A service storing into `store` as provider account `me`.
 	pub fn new(store: Arc<FragmentStore>, chain: V, me: AccountId, limits: Limits) -> Self {
-		FragmentService { store, chain, me, limits, peers: Mutex::new(HashMap::new()), uploads: Mutex::new(Uploads::default()) }
+		FragmentService {
+			store,
+			chain,
+			me,
+			limits,
+			peers: Mutex::new(HashMap::new()),
+			total: Mutex::new(None),
+			uploads: Mutex::new(Uploads::default()),
+		}
 	}
 
 	/// The store this service serves from.
@@ -184,6 +200,7 @@ impl<V: ChainView> FragmentService<V> {
 	/// Answers the encoded `request` from `peer` (its libp2p peer id as multihash bytes) at
 	/// time `now`; returns the response and what the worker must act on.
 	pub fn handle(&self, peer: &[u8], request: &[u8], now: Instant) -> (Response, Option<Event>) {
+		self.uploads.lock().expect("no panics under the lock; qed").expire(self.limits.upload_idle, now);
 		if !self.admit(peer, 0, now) {
 			return (Response::Refused(Refusal::Busy), None)
 		}
@@ -242,10 +259,14 @@ impl<V: ChainView> FragmentService<V> {
 			seen: now,
 		});
 		state.seen = now;
+		let (total_rps, total_bps) = (self.limits.total_requests_per_sec as f64, self.limits.total_fetch_bytes_per_sec as f64);
+		let mut total = self.total.lock().expect("no panics under the lock; qed");
+		let (requests, fetched) =
+			total.get_or_insert_with(|| (Bucket { tokens: total_rps, last: now }, Bucket { tokens: total_bps, last: now }));
 		if bytes == 0 {
-			state.requests.take(1.0, rps, now)
+			state.requests.take(1.0, rps, now) && requests.take(1.0, total_rps, now)
 		} else {
-			state.bytes.take(bytes as f64, bps, now)
+			state.bytes.take(bytes as f64, bps, now) && fetched.take(bytes as f64, total_bps, now)
 		}
 	}
 
@@ -259,14 +280,23 @@ impl<V: ChainView> FragmentService<V> {
 		}
 		match holder {
 			Some(h) if h != self.me => return Err(Refusal::PlacedElsewhere),
-			Some(_) => return Ok(PushTerms::AlreadyPlaced),
+			// Placed here already: a copy lost from the store may be pushed again, and needs
+			// no new placement.
+			Some(_) => return Ok(PushTerms::Restore { root, size: block.fragment_size }),
 			None => {},
 		}
 		let holds_another = block
 			.fragments
 			.iter()
 			.enumerate()
-			.any(|(i, (_, h))| i != key.index as usize && h.as_ref() == Some(&self.me));
+			.any(|(i, (_, h))| i != key.index as usize && h.as_ref() == Some(&self.me)) ||
+			self.store.other_fragment_of(&key.block, key.index).is_some() ||
+			self.uploads
+				.lock()
+				.expect("no panics under the lock; qed")
+				.by_key
+				.keys()
+				.any(|(_, k)| k.block == key.block && k.index != key.index);
 		if holds_another {
 			return Err(Refusal::HoldsAnotherFragment)
 		}
@@ -282,11 +312,8 @@ impl<V: ChainView> FragmentService<V> {
 
 	fn push(&self, peer: &[u8], key: FragmentKey, offset: u64, bytes: Vec<u8>, now: Instant) -> (Response, Option<Event>) {
 		let (root, size, contract) = match self.push_terms(peer, &key) {
-			Ok(PushTerms::Place { root, size, contract }) => (root, size, contract),
-			Ok(PushTerms::AlreadyPlaced) if self.store.meta(&key).is_some() => return (Response::Stored, None),
-			// Placed here on chain but lost from the store: take it again; the worker's
-			// reconciliation reports the loss.
-			Ok(PushTerms::AlreadyPlaced) => return (Response::Refused(Refusal::PlacedElsewhere), None),
+			Ok(PushTerms::Place { root, size, contract }) => (root, size, Some(contract)),
+			Ok(PushTerms::Restore { root, size }) => (root, size, None),
 			Err(refusal) => {
 				self.uploads.lock().expect("no panics under the lock; qed").remove(&(peer.to_vec(), key));
 				return (Response::Refused(refusal), None)
@@ -295,14 +322,13 @@ impl<V: ChainView> FragmentService<V> {
 		if let Some(held) = self.store.meta(&key) {
 			// Already stored (a retried push): the worker places it if the chain has not yet.
 			return if held.root == root {
-				(Response::Stored, Some(Event::Stored { key, contract }))
+				(Response::Stored, contract.map(|contract| Event::Stored { key, contract }))
 			} else {
 				(Response::Refused(Refusal::Internal), None)
 			}
 		}
 		let id = (peer.to_vec(), key);
 		let mut uploads = self.uploads.lock().expect("no panics under the lock; qed");
-		uploads.expire(self.limits.upload_idle, now);
 		let received = uploads.by_key.get(&id).map_or(0, |u| u.bytes.len() as u64);
 		if offset != received {
 			return (Response::Refused(Refusal::OutOfOrder { expected: received }), None)
@@ -321,7 +347,8 @@ impl<V: ChainView> FragmentService<V> {
 				return (Response::Refused(Refusal::StoreFull), None)
 			}
 			uploads.staged += size;
-			uploads.by_key.insert(id.clone(), Upload { bytes: Vec::with_capacity(size as usize), len: size, touched: now });
+			// Grows as parts arrive: nothing is allocated for bytes not yet sent.
+			uploads.by_key.insert(id.clone(), Upload { bytes: Vec::new(), len: size, touched: now });
 		}
 		let upload = uploads.by_key.get_mut(&id).expect("inserted above or present; qed");
 		upload.bytes.extend_from_slice(&bytes);
@@ -333,9 +360,10 @@ impl<V: ChainView> FragmentService<V> {
 		drop(uploads);
 		match self.store.put(key, root, &upload.bytes) {
 			Ok(PutOutcome::Stored | PutOutcome::AlreadyHeld) => {
-				log::info!(target: "storage", "stored {key} ({size} bytes) under contract {contract}");
-				(Response::Stored, Some(Event::Stored { key, contract }))
+				log::info!(target: "storage", "stored {key} ({size} bytes)");
+				(Response::Stored, contract.map(|contract| Event::Stored { key, contract }))
 			},
+			Err(StoreError::Busy { .. }) => (Response::Refused(Refusal::Busy), None),
 			Err(StoreError::RootMismatch { .. }) => (Response::Refused(Refusal::WrongRoot), None),
 			Err(StoreError::QuotaExceeded { .. }) => (Response::Refused(Refusal::StoreFull), None),
 			Err(e) => {
@@ -490,6 +518,23 @@ mod tests {
 	}
 
 	#[test]
+	fn a_second_fragment_of_a_block_already_stored_here_is_refused() {
+		let s = setup(3000);
+		assert_eq!(push_all(&s, OWNER_PEER, 0, &s.fragments[0]).0, Response::Stored);
+		// Stored but not yet placed on chain: the store itself knows.
+		assert_eq!(refusal(&s, OWNER_PEER, 1, &s.fragments[1]), Refusal::HoldsAnotherFragment);
+	}
+
+	#[test]
+	fn a_fragment_placed_here_but_lost_may_be_pushed_again_without_a_new_placement() {
+		let s = setup_with(3000, 0, |_, b| b.fragments[1].1 = Some(account(ME)), Limits::default());
+		// No contract room is needed (it is placed already), and the worker is not asked to
+		// place it again.
+		assert_eq!(push_all(&s, OWNER_PEER, 1, &s.fragments[1]), (Response::Stored, None));
+		assert_eq!(s.service.store().get(&FragmentKey { block: s.block, index: 1 }).unwrap(), s.fragments[1]);
+	}
+
+	#[test]
 	fn placement_rules_are_checked_before_any_byte_is_kept() {
 		let placed_elsewhere = setup_with(3000, 1 << 30, |_, b| b.fragments[0].1 = Some(account(3)), Limits::default());
 		assert_eq!(refusal(&placed_elsewhere, OWNER_PEER, 0, &placed_elsewhere.fragments[0]), Refusal::PlacedElsewhere);
@@ -516,14 +561,25 @@ mod tests {
 	#[test]
 	fn staged_uploads_are_bounded_per_peer_and_in_total_and_expire() {
 		let limits = Limits { uploads_per_peer: 1, staged_bytes: 3 * MAX_PART as u64, upload_idle: Duration::from_secs(5), ..Limits::default() };
-		let s = setup_with(MAX_PART as usize * 2, 1 << 30, |_, _| {}, limits);
-		let first = |index| push_parts(s.block, index, &s.fragments[index as usize]).next().unwrap().encode();
+		let other = Hash::repeat_byte(0xb2);
+		let s = setup_with(MAX_PART as usize * 2, 1 << 30, |c, b| drop(c.blocks.insert(other, b.clone())), limits);
+		let first = |block, index| push_parts(block, index, &s.fragments[index as usize]).next().unwrap().encode();
 		let t0 = Instant::now();
-		assert!(matches!(s.service.handle(OWNER_PEER, &first(0), t0).0, Response::Accepted { .. }));
-		assert_eq!(s.service.handle(OWNER_PEER, &first(1), t0).0, Response::Refused(Refusal::Busy));
+		assert!(matches!(s.service.handle(OWNER_PEER, &first(s.block, 0), t0).0, Response::Accepted { .. }));
+		// One upload per peer here: another block's fragment must wait.
+		assert_eq!(s.service.handle(OWNER_PEER, &first(other, 1), t0).0, Response::Refused(Refusal::Busy));
+		// A second fragment of a block with one in flight is refused outright: a block's
+		// fragments go to distinct providers, and the chain would refuse the second placement.
+		assert_eq!(s.service.handle(OWNER_PEER, &first(s.block, 1), t0).0, Response::Refused(Refusal::HoldsAnotherFragment));
 		// After the idle time the abandoned upload is dropped and a new one may start.
 		let later = t0 + Duration::from_secs(6);
-		assert!(matches!(s.service.handle(OWNER_PEER, &first(1), later).0, Response::Accepted { .. }));
+		assert!(matches!(s.service.handle(OWNER_PEER, &first(s.block, 1), later).0, Response::Accepted { .. }));
+		// The total staged bytes are bounded too (3 parts' worth here, 2 staged already).
+		let third = Hash::repeat_byte(0xb3);
+		let big = Limits { uploads_per_peer: 8, staged_bytes: 3 * MAX_PART as u64, ..Limits::default() };
+		let s = setup_with(MAX_PART as usize * 2, 1 << 30, |c, b| drop(c.blocks.insert(third, b.clone())), big);
+		assert!(matches!(s.service.handle(OWNER_PEER, &first(s.block, 0), t0).0, Response::Accepted { .. }));
+		assert_eq!(s.service.handle(OWNER_PEER, &first(third, 0), t0).0, Response::Refused(Refusal::Busy));
 	}
 
 	#[test]
@@ -575,6 +631,17 @@ mod tests {
 			}
 		}
 		out
+	}
+
+	#[test]
+	fn fresh_peer_ids_do_not_escape_the_total_budget() {
+		let limits = Limits { total_requests_per_sec: 5, ..Limits::default() };
+		let s = setup_with(5000, 1 << 30, |_, _| {}, limits);
+		let t = Instant::now() + Duration::from_secs(10);
+		let refused = (0..10u8)
+			.filter(|i| s.service.handle(&[b'p', *i], &[0xff], t).0 == Response::Refused(Refusal::Busy))
+			.count();
+		assert_eq!(refused, 5, "ten peers, one request each, five allowed in total");
 	}
 
 	#[test]

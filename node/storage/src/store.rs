@@ -14,16 +14,17 @@
 //! Layout: `<dir>/<first two hex digits of the block id>/<block id hex>.<fragment index>`.
 
 use std::{
-	collections::BTreeMap,
+	collections::{BTreeMap, HashMap, HashSet, VecDeque},
 	fmt, fs,
-	io::{self, Read, Write},
+	io::{self, Read, Seek, SeekFrom, Write},
 	path::{Path, PathBuf},
-	sync::Mutex,
+	sync::{Arc, Mutex},
+	time::{Duration, Instant},
 };
 
 use blocktree_primitives::{
 	merkle::{self, MerkleProof},
-	storage::{chunks, DataBlockId},
+	storage::{chunks, DataBlockId, PROOF_CHUNK_SIZE},
 	Hash,
 };
 
@@ -33,6 +34,9 @@ const MAGIC: &[u8; 8] = b"BTFRAG1\0";
 const HEADER_LEN: usize = 8 + 32 + 8;
 /// The largest fragment the chain can record: a 64 MiB block over `k = 2`.
 pub const MAX_FRAGMENT_SIZE: u64 = 32 << 20;
+/// Bytes of verified chunk hashes kept, so that a read of part of a fragment hashes only the
+/// chunks it returns (16 MiB of hashes cover 512 MiB of fragments).
+const LEAF_CACHE_BYTES: usize = 16 << 20;
 
 /// One fragment of one block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -86,6 +90,8 @@ pub enum StoreError {
 	BadSize { len: u64 },
 	/// A range or chunk outside the fragment was asked for.
 	OutOfRange { key: FragmentKey },
+	/// The fragment is being written or removed right now.
+	Busy { key: FragmentKey },
 }
 
 impl fmt::Display for StoreError {
@@ -104,6 +110,7 @@ impl fmt::Display for StoreError {
 			StoreError::BadSize { len } =>
 				write!(f, "a fragment of {len} bytes is refused: fragments are 1..={MAX_FRAGMENT_SIZE} bytes"),
 			StoreError::OutOfRange { key } => write!(f, "{key}: the range asked for is outside the fragment"),
+			StoreError::Busy { key } => write!(f, "{key} is being written or removed: retry shortly"),
 		}
 	}
 }
@@ -115,8 +122,45 @@ fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> StoreError {
 	move |error| StoreError::Io { context, error }
 }
 
+/// Verified chunk hashes of recently read fragments, bounded in bytes.
+#[derive(Default)]
+struct LeafCache {
+	order: VecDeque<FragmentKey>,
+	entries: HashMap<FragmentKey, Arc<Vec<Hash>>>,
+	bytes: usize,
+}
+
+impl LeafCache {
+	fn insert(&mut self, key: FragmentKey, leaves: Arc<Vec<Hash>>) {
+		if let Some(old) = self.entries.insert(key, leaves.clone()) {
+			self.bytes -= old.len() * 32;
+		} else {
+			self.order.push_back(key);
+		}
+		self.bytes += leaves.len() * 32;
+		while self.bytes > LEAF_CACHE_BYTES {
+			let Some(old) = self.order.pop_front() else { break };
+			if let Some(l) = self.entries.remove(&old) {
+				self.bytes -= l.len() * 32;
+			}
+		}
+	}
+
+	fn remove(&mut self, key: &FragmentKey) {
+		if let Some(l) = self.entries.remove(key) {
+			self.bytes -= l.len() * 32;
+			self.order.retain(|k| k != key);
+		}
+	}
+}
+
 struct State {
 	index: BTreeMap<FragmentKey, StoredFragment>,
+	/// When each fragment was written, or found when the store opened.
+	since: HashMap<FragmentKey, Instant>,
+	/// Keys being written or removed: no second writer or remover meanwhile.
+	busy: HashSet<FragmentKey>,
+	leaves: LeafCache,
 	/// Bytes held plus bytes being written.
 	used: u64,
 	quota: u64,
@@ -163,7 +207,17 @@ impl FragmentStore {
 			let path = entry.map_err(io_err("listing tmp"))?.path();
 			fs::remove_file(&path).map_err(io_err(format!("removing unfinished write {}", path.display())))?;
 		}
-		let store = FragmentStore { dir: dir.clone(), state: Mutex::new(State { index: BTreeMap::new(), used: 0, quota }) };
+		let store = FragmentStore {
+			dir: dir.clone(),
+			state: Mutex::new(State {
+				index: BTreeMap::new(),
+				since: HashMap::new(),
+				busy: HashSet::new(),
+				leaves: LeafCache::default(),
+				used: 0,
+				quota,
+			}),
+		};
 		let mut index = BTreeMap::new();
 		let mut used = 0u64;
 		for shard in fs::read_dir(&dir).map_err(io_err(format!("listing {}", dir.display())))? {
@@ -180,13 +234,16 @@ impl FragmentStore {
 						used = used.saturating_add(meta.len);
 						index.insert(key, meta);
 					},
-					Some((_, Err(e))) => return Err(e),
+					// Unreadable (permissions, a disk error): skip it, say so, and start.
+					Some((_, Err(e))) => log::warn!(target: "storage", "skipping {}: {e}", path.display()),
 					_ => store.quarantine_path(&path)?,
 				}
 			}
 		}
 		{
 			let mut state = store.state.lock().expect("no panics under the lock; qed");
+			let now = Instant::now();
+			state.since = index.keys().map(|k| (*k, now)).collect();
 			state.index = index;
 			state.used = used;
 		}
@@ -205,7 +262,8 @@ impl FragmentStore {
 
 	fn quarantine_path(&self, path: &Path) -> Result<(), StoreError> {
 		let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-		let target = self.dir.join("quarantine").join(format!("{}-{name}", std::process::id()));
+		let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+		let target = self.dir.join("quarantine").join(format!("{stamp}-{}-{name}", unique_suffix()));
 		log::warn!(target: "storage", "quarantining {} as {}", path.display(), target.display());
 		fs::rename(path, &target).map_err(io_err(format!("quarantining {}", path.display())))
 	}
@@ -223,6 +281,9 @@ impl FragmentStore {
 		}
 		{
 			let mut state = self.state.lock().expect("no panics under the lock; qed");
+			if state.busy.contains(&key) {
+				return Err(StoreError::Busy { key })
+			}
 			if let Some(held) = state.index.get(&key) {
 				return if held.root == root { Ok(PutOutcome::AlreadyHeld) } else { Err(StoreError::Conflict { key }) }
 			}
@@ -231,12 +292,15 @@ impl FragmentStore {
 				return Err(StoreError::QuotaExceeded { need: len, free })
 			}
 			state.used += len;
+			state.busy.insert(key);
 		}
 		let written = self.write_file(&key, root, bytes);
 		let mut state = self.state.lock().expect("no panics under the lock; qed");
+		state.busy.remove(&key);
 		match written {
 			Ok(()) => {
 				state.index.insert(key, StoredFragment { root, len });
+				state.since.insert(key, Instant::now());
 				Ok(PutOutcome::Stored)
 			},
 			Err(e) => {
@@ -301,7 +365,49 @@ impl FragmentStore {
 		if merkle::root(&leaves) != meta.root {
 			return Err(self.forget_corrupt(key, &path))
 		}
-		Ok((bytes, leaves))
+		let leaves = Arc::new(leaves);
+		self.state.lock().expect("no panics under the lock; qed").leaves.insert(*key, leaves.clone());
+		Ok((bytes, leaves.to_vec()))
+	}
+
+	/// The verified chunk hashes of fragment `key`: cached, or computed by reading and
+	/// verifying the whole fragment.
+	fn verified_leaves(&self, key: &FragmentKey) -> Result<(StoredFragment, Arc<Vec<Hash>>), StoreError> {
+		let meta = self.meta(key).ok_or(StoreError::NotHeld { key: *key })?;
+		if let Some(leaves) = self.state.lock().expect("no panics under the lock; qed").leaves.entries.get(key).cloned() {
+			return Ok((meta, leaves))
+		}
+		let (_, leaves) = self.get_with_leaves(key)?;
+		Ok((meta, Arc::new(leaves)))
+	}
+
+	/// Proof chunks `first ..= last` of fragment `key` read from disk, each checked against its
+	/// verified hash: what a partial read returns, never unverified.
+	fn read_chunks(&self, key: &FragmentKey, meta: &StoredFragment, leaves: &[Hash], first: u64, last: u64) -> Result<Vec<u8>, StoreError> {
+		let chunk = PROOF_CHUNK_SIZE as u64;
+		let start = first * chunk;
+		let end = ((last + 1) * chunk).min(meta.len);
+		let path = self.path_of(key);
+		let read = || -> io::Result<Vec<u8>> {
+			let mut file = fs::File::open(&path)?;
+			file.seek(SeekFrom::Start(HEADER_LEN as u64 + start))?;
+			let mut bytes = vec![0u8; (end - start) as usize];
+			file.read_exact(&mut bytes)?;
+			Ok(bytes)
+		};
+		let bytes = match read() {
+			Ok(bytes) => bytes,
+			Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::UnexpectedEof) => return Err(self.forget_corrupt(key, &path)),
+			Err(error) => return Err(StoreError::Io { context: format!("reading {}", path.display()), error }),
+		};
+		let intact = bytes
+			.chunks(chunk as usize)
+			.zip(first..=last)
+			.all(|(c, i)| leaves.get(i as usize).is_some_and(|leaf| merkle::leaf_hash(c) == *leaf));
+		if !intact {
+			return Err(self.forget_corrupt(key, &path))
+		}
+		Ok(bytes)
 	}
 
 	fn forget_corrupt(&self, key: &FragmentKey, path: &Path) -> StoreError {
@@ -315,34 +421,56 @@ impl FragmentStore {
 		if let Some(meta) = state.index.remove(key) {
 			state.used -= meta.len;
 		}
+		state.since.remove(key);
+		state.leaves.remove(key);
 		StoreError::Corrupt { key: *key }
 	}
 
 	/// `len` bytes of fragment `key` from `offset` (fewer at its end), and the fragment's
-	/// length; the whole fragment is verified first.
+	/// length. The first read of a fragment verifies all of it against its root; later reads
+	/// verify the chunks they return against the chunk hashes that check produced.
 	pub fn read_range(&self, key: &FragmentKey, offset: u64, len: u64) -> Result<(u64, Vec<u8>), StoreError> {
-		let bytes = self.get(key)?;
-		let total = bytes.len() as u64;
-		if offset >= total {
+		let (meta, leaves) = self.verified_leaves(key)?;
+		if offset >= meta.len || len == 0 {
 			return Err(StoreError::OutOfRange { key: *key })
 		}
-		let end = offset.saturating_add(len).min(total);
-		Ok((total, bytes[offset as usize..end as usize].to_vec()))
+		let end = offset.saturating_add(len).min(meta.len);
+		let chunk = PROOF_CHUNK_SIZE as u64;
+		let (first, last) = (offset / chunk, (end - 1) / chunk);
+		let bytes = self.read_chunks(key, &meta, &leaves, first, last)?;
+		let from = (offset - first * chunk) as usize;
+		Ok((meta.len, bytes[from..from + (end - offset) as usize].to_vec()))
 	}
 
 	/// Proof chunks `first .. first + count` of fragment `key`, each with its merkle proof
 	/// against the fragment root: what a challenge answer or a verified range read needs.
 	pub fn prove_chunks(&self, key: &FragmentKey, first: u32, count: u32) -> Result<Vec<(Vec<u8>, MerkleProof)>, StoreError> {
-		let (bytes, leaves) = self.get_with_leaves(key)?;
-		let parts = chunks(&bytes);
-		let end = first.checked_add(count).filter(|e| count > 0 && *e as usize <= parts.len());
+		let (meta, leaves) = self.verified_leaves(key)?;
+		let end = first.checked_add(count).filter(|e| count > 0 && *e as usize <= leaves.len());
 		let Some(end) = end else { return Err(StoreError::OutOfRange { key: *key }) };
-		(first..end)
-			.map(|i| {
+		let bytes = self.read_chunks(key, &meta, &leaves, first as u64, end as u64 - 1)?;
+		bytes
+			.chunks(PROOF_CHUNK_SIZE as usize)
+			.zip(first..end)
+			.map(|(chunk, i)| {
 				let proof = merkle::prove(&leaves, i as usize).ok_or(StoreError::OutOfRange { key: *key })?;
-				Ok((parts[i as usize].to_vec(), proof))
+				Ok((chunk.to_vec(), proof))
 			})
 			.collect()
+	}
+
+	/// How long ago fragment `key` was written (or found when the store opened).
+	pub fn age(&self, key: &FragmentKey) -> Option<Duration> {
+		self.state.lock().expect("no panics under the lock; qed").since.get(key).map(Instant::elapsed)
+	}
+
+	/// The index of a fragment of `block` held here other than `except`, if any.
+	pub fn other_fragment_of(&self, block: &DataBlockId, except: u8) -> Option<u8> {
+		let state = self.state.lock().expect("no panics under the lock; qed");
+		let from = FragmentKey { block: *block, index: 0 };
+		let to = FragmentKey { block: *block, index: u8::MAX };
+		let found = state.index.range(from..=to).map(|(k, _)| k.index).find(|i| *i != except);
+		found.or_else(|| state.busy.iter().filter(|k| k.block == *block && k.index != except).map(|k| k.index).next())
 	}
 
 	/// What the store knows of fragment `key`, without reading it.
@@ -357,18 +485,36 @@ impl FragmentStore {
 
 	/// Deletes fragment `key`; `false` if it was not held.
 	pub fn remove(&self, key: &FragmentKey) -> Result<bool, StoreError> {
-		let Some(meta) = self.meta(key) else { return Ok(false) };
+		// Forget it first (a reader now finds it not held), then delete the file: a put of the
+		// same key meanwhile waits for the removal to finish.
+		let meta = {
+			let mut state = self.state.lock().expect("no panics under the lock; qed");
+			if state.busy.contains(key) {
+				return Err(StoreError::Busy { key: *key })
+			}
+			let Some(meta) = state.index.remove(key) else { return Ok(false) };
+			state.since.remove(key);
+			state.leaves.remove(key);
+			state.busy.insert(*key);
+			meta
+		};
 		let path = self.path_of(key);
-		match fs::remove_file(&path) {
-			Ok(()) => {},
-			Err(e) if e.kind() == io::ErrorKind::NotFound => {},
-			Err(error) => return Err(StoreError::Io { context: format!("removing {}", path.display()), error }),
-		}
+		let removed = match fs::remove_file(&path) {
+			Ok(()) => Ok(true),
+			Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+			Err(error) => Err(StoreError::Io { context: format!("removing {}", path.display()), error }),
+		};
 		let mut state = self.state.lock().expect("no panics under the lock; qed");
-		if state.index.remove(key).is_some() {
-			state.used -= meta.len;
+		state.busy.remove(key);
+		match removed {
+			Ok(_) => state.used -= meta.len,
+			// Still on disk: keep it indexed so that the space stays counted.
+			Err(_) => {
+				state.index.insert(*key, meta);
+				state.since.insert(*key, Instant::now());
+			},
 		}
-		Ok(true)
+		removed
 	}
 
 	/// Deletes every fragment for which `keep` is false (those the chain no longer has placed
@@ -568,6 +714,46 @@ mod tests {
 		let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
 		assert_eq!(store.list().iter().map(|(k, _)| k.index).collect::<Vec<_>>(), vec![0, 2]);
 		assert!(!store.remove(&key(8, 1)).unwrap());
+	}
+
+	#[test]
+	fn partial_reads_check_the_chunks_they_return_against_verified_hashes() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = FragmentStore::open(dir.path(), 1 << 20).unwrap();
+		let bytes = fragment(8192, 13);
+		store.put(key(10, 0), fragment_root(&bytes), &bytes).unwrap();
+		// The first read verifies the whole fragment and keeps its chunk hashes.
+		assert_eq!(store.read_range(&key(10, 0), 0, 10).unwrap().1, bytes[..10].to_vec());
+		// A chunk corrupted afterwards is caught by the next read that touches it.
+		let path = store.path_of(&key(10, 0));
+		let mut raw = fs::read(&path).unwrap();
+		raw[HEADER_LEN + 5000] ^= 1;
+		fs::write(&path, raw).unwrap();
+		assert_eq!(store.read_range(&key(10, 0), 1024, 100).unwrap().1, bytes[1024..1124].to_vec());
+		assert!(matches!(store.read_range(&key(10, 0), 4999, 2), Err(StoreError::Corrupt { .. })));
+		assert!(store.meta(&key(10, 0)).is_none());
+	}
+
+	#[test]
+	fn concurrent_writers_of_one_key_never_count_it_twice() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = std::sync::Arc::new(FragmentStore::open(dir.path(), 64 << 20).unwrap());
+		let bytes = std::sync::Arc::new(fragment(1 << 20, 14));
+		let root = fragment_root(&bytes);
+		let writers: Vec<_> = (0..8)
+			.map(|_| {
+				let (store, bytes) = (store.clone(), bytes.clone());
+				std::thread::spawn(move || store.put(key(11, 0), root, &bytes))
+			})
+			.collect();
+		for w in writers {
+			assert!(matches!(w.join().unwrap(), Ok(_) | Err(StoreError::Busy { .. })));
+		}
+		assert_eq!(store.used(), 1 << 20);
+		assert_eq!(store.list().len(), 1);
+		assert!(store.age(&key(11, 0)).is_some());
+		assert_eq!(store.other_fragment_of(&Hash::repeat_byte(11), 1), Some(0));
+		assert_eq!(store.other_fragment_of(&Hash::repeat_byte(11), 0), None);
 	}
 
 	#[test]

@@ -154,7 +154,8 @@ async fn put(local: &PathBuf, path: &str, tolerance: u8, no_wait: bool, args: &F
 	let (sealed, _) = seal_block(&keys, request, &plaintext, &ctx).map_err(|e| format!("cannot seal {}: {e:?}", local.display()))?;
 	drop(plaintext);
 	let bytes = sealed.to_bytes();
-	eprintln!("sealed {} ({len} bytes) as version {version}: {} bytes in {:.2}s", local.display(), bytes.len(), started.elapsed().as_secs_f64());
+	println!("time: seal {:.3}s", started.elapsed().as_secs_f64());
+	eprintln!("sealed {} ({len} bytes) as version {version}: {} bytes", local.display(), bytes.len());
 	let upload: u64 = client.call("blocktree_beginPut", rpc_params![bytes.len() as u64]).await?;
 	let started = Instant::now();
 	for (i, chunk) in bytes.chunks(CHUNK).enumerate() {
@@ -164,8 +165,11 @@ async fn put(local: &PathBuf, path: &str, tolerance: u8, no_wait: bool, args: &F
 			.await?;
 		progress("upload", offset + chunk.len() as u64, bytes.len() as u64, started);
 	}
+	println!("time: upload {:.3}s", started.elapsed().as_secs_f64());
 	eprintln!("encoding, recording on chain and pushing fragments to providers...");
+	let started = Instant::now();
 	let report: Value = client.call("blocktree_finishPut", rpc_params![upload, tolerance]).await?;
+	println!("time: encode, record and push {:.3}s", started.elapsed().as_secs_f64());
 	let block = report["block"].as_str().unwrap_or_default().to_string();
 	let failed = report["failed"].as_array().map(Vec::len).unwrap_or(0);
 	println!("block: {block}");
@@ -183,13 +187,15 @@ async fn put(local: &PathBuf, path: &str, tolerance: u8, no_wait: bool, args: &F
 		return Ok(())
 	}
 	let n = report["n"].as_u64().unwrap_or(0);
-	let deadline = Instant::now() + Duration::from_secs(120);
+	let started = Instant::now();
+	let deadline = started + Duration::from_secs(120);
 	loop {
 		let status: Value = client.call("blocktree_blockStatus", rpc_params![block.clone()]).await?;
 		let placed = status["placed"].as_u64().unwrap_or(0);
 		eprint!("\rplacements on chain: {placed} of {n}   ");
 		if placed >= n {
 			eprintln!();
+			println!("time: placements on chain {:.3}s", started.elapsed().as_secs_f64());
 			println!("placed: {placed} of {n}");
 			return Ok(())
 		}
@@ -223,9 +229,12 @@ async fn get(path: &str, local: &PathBuf, writer: Option<&str>, args: &FileArgs)
 		bytes.extend_from_slice(&part);
 		progress("download", bytes.len() as u64, size, started);
 	}
+	println!("time: download {:.3}s", started.elapsed().as_secs_f64());
+	let started = Instant::now();
 	let sealed = SealedBlock::from_bytes(&bytes).map_err(|e| format!("the stored block is malformed: {e:?}"))?;
 	let ctx = context(&client, writer, &keys).await?;
 	let plaintext = open_block(&sealed, &keys, &ctx).map_err(|e| format!("cannot open version {version} of {path}: {e:?}"))?;
+	println!("time: open {:.3}s", started.elapsed().as_secs_f64());
 	std::fs::write(local, &plaintext).map_err(|e| format!("cannot write {}: {e}", local.display()))?;
 	println!("wrote {} ({} bytes, version {version})", local.display(), plaintext.len());
 	Ok(())

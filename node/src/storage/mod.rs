@@ -242,3 +242,31 @@ impl Prepared {
 		Some(Arc::new(Running { transfers, chain, store: self.store, account, peer_id: local_peer.to_string() }))
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn sizes_parse_with_binary_units_and_bad_ones_say_how() {
+		assert_eq!(parse_size("0"), Ok(0));
+		assert_eq!(parse_size("4096"), Ok(4096));
+		assert_eq!(parse_size("64KiB"), Ok(64 << 10));
+		assert_eq!(parse_size("500MiB"), Ok(500 << 20));
+		assert_eq!(parse_size(" 10GiB "), Ok(10 << 30));
+		assert!(parse_size("10GB").unwrap_err().contains("use B, KiB, MiB, GiB or TiB"));
+		assert!(parse_size("lots").unwrap_err().contains("not a size"));
+		assert!(parse_size("99999999999TiB").unwrap_err().contains("too large"));
+	}
+
+	#[test]
+	fn only_specific_tcp_addresses_become_endpoint_addresses() {
+		let parse = |s: &str| net_address(&s.parse::<Multiaddr>().unwrap());
+		assert_eq!(parse("/ip4/127.0.0.1/tcp/30333"), Some(NetAddress::Ip4 { ip: [127, 0, 0, 1], port: 30333 }));
+		assert_eq!(parse("/ip6/::1/tcp/30333"), Some(NetAddress::Ip6 { ip: std::net::Ipv6Addr::LOCALHOST.octets(), port: 30333 }));
+		assert_eq!(parse("/ip4/0.0.0.0/tcp/30333"), None);
+		assert_eq!(parse("/ip6/::/tcp/30333"), None);
+		assert_eq!(parse("/ip4/1.2.3.4/udp/30333/quic-v1"), None);
+		assert_eq!(parse("/dns/example.org/tcp/30333"), None);
+	}
+}

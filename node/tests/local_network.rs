@@ -216,9 +216,27 @@ async fn four_validators_finalize_store_a_file_and_survive_one_failure() {
 	let small_local = tmp.path().join("small.bin");
 	std::fs::write(&small_local, &small).unwrap();
 	let small_path = format!("/{}/small.bin", principal.trim_start_matches("0x"));
+	// Charlie's node tells a subscriber to Alice's tree about the new block (the write went
+	// through Alice's node).
+	let watcher = jsonrpsee::ws_client::WsClientBuilder::default().build(nodes[2].ws_url()).await.expect("ws connects");
+	let tree = format!("/{}", principal.trim_start_matches("0x"));
+	let mut notices = jsonrpsee::core::client::SubscriptionClientT::subscribe::<Value, _>(
+		&watcher,
+		"blocktree_subscribeBlocks",
+		jsonrpsee::rpc_params![tree],
+		"blocktree_unsubscribeBlocks",
+	)
+	.await
+	.expect("subscribeBlocks");
 	let put = cli(file("put", &[small_local.to_str().unwrap(), &small_path], &nodes[0])).await;
 	assert!(put.status.success(), "put small: {}", err(&put));
 	let small_block = out(&put).lines().find_map(|l| l.strip_prefix("block: ")).expect("put prints the block").to_string();
+	let notice = tokio::time::timeout(Duration::from_secs(60), notices.next())
+		.await
+		.expect("a notice within a minute")
+		.expect("the subscription is open")
+		.expect("a well-formed notice");
+	assert_eq!((notice["block"].as_str(), notice["path"].as_str()), (Some(small_block.as_str()), Some(small_path.as_str())), "{notice}");
 	let status = block_status(&nodes[0], &small_block).await;
 	assert_eq!((status["k"].as_u64(), status["n"].as_u64(), status["placed"].as_u64()), (Some(2), Some(3), Some(3)), "{status}");
 	let small_holders: Vec<String> = status["holders"].as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()).collect();

@@ -11,6 +11,7 @@
 
 pub mod chain;
 pub mod net;
+pub mod notices;
 pub mod rpc;
 pub mod transfer;
 pub mod tx;
@@ -188,6 +189,8 @@ pub struct Running {
 	pub account: blocktree_runtime::AccountId,
 	/// This node's peer id.
 	pub peer_id: String,
+	/// Blocks recorded on chain, as this node imports them.
+	pub notices: tokio::sync::broadcast::Sender<notices::BlockNotice>,
 }
 
 impl Prepared {
@@ -209,6 +212,10 @@ impl Prepared {
 			return None
 		};
 		let chain = chain::Chain::new(client.clone());
+		let (notices, _) = tokio::sync::broadcast::channel(notices::NOTICE_BUFFER);
+		task_manager
+			.spawn_handle()
+			.spawn("block-notices", Some("storage"), notices::watch(client.clone(), chain.clone(), notices.clone()));
 		let tx = Arc::new(tx::Submitter::new(client, pool, self.keystore, public));
 		let account = tx.account().clone();
 		let exchange = net::Exchange::new(network.clone(), &self.genesis);
@@ -239,7 +246,7 @@ impl Prepared {
 		});
 		task_manager.spawn_handle().spawn("storage-worker", Some("storage"), worker.run(events_rx));
 		log::info!(target: LOG_TARGET, "storage worker account {}, peer {local_peer}", account.to_ss58check());
-		Some(Arc::new(Running { transfers, chain, store: self.store, account, peer_id: local_peer.to_string() }))
+		Some(Arc::new(Running { transfers, chain, store: self.store, account, peer_id: local_peer.to_string(), notices }))
 	}
 }
 

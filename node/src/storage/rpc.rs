@@ -12,15 +12,19 @@ use std::{
 use blocktree_primitives::path::BlockPath;
 use blocktree_runtime::Hash;
 use jsonrpsee::{
-	core::{async_trait, RpcResult},
+	core::{async_trait, RpcResult, SubscriptionResult},
 	proc_macros::rpc,
 	types::ErrorObjectOwned,
-	Extensions,
+	Extensions, PendingSubscriptionSink, SubscriptionMessage,
 };
 use sc_rpc_api::DenyUnsafe;
 use sp_core::{crypto::Ss58Codec, Bytes};
 
-use super::{transfer::PutReport, Running};
+use super::{
+	notices::covers,
+	transfer::PutReport,
+	Running,
+};
 
 /// The largest block accepted: the runtime's bound on a stored block.
 pub const MAX_UPLOAD: u64 = 64 << 20;
@@ -131,6 +135,12 @@ pub trait BlocktreeApi {
 	/// Block `block`'s storage: shape, holders, repair state; `null` if not recorded.
 	#[method(name = "blockStatus")]
 	fn block_status(&self, block: Hash) -> RpcResult<Option<BlockStatus>>;
+
+	/// Notices of blocks recorded on chain at or below `prefix` (a tree path such as
+	/// `/<owner hex>/docs`), as this node imports the chain's best blocks: `{ block, path,
+	/// version, writer, at, number }`. A subscriber too slow for 256 notices is dropped.
+	#[subscription(name = "subscribeBlocks" => "block", unsubscribe = "unsubscribeBlocks", item = super::notices::BlockNotice)]
+	async fn subscribe_blocks(&self, prefix: String) -> SubscriptionResult;
 
 	/// The newest version `writer` recorded at `path` (e.g. `/<owner hex>/docs/a.txt`): its
 	/// block id and version; `null` if none.
@@ -280,6 +290,31 @@ impl BlocktreeApiServer for BlocktreeRpc {
 			holders: record.fragments.iter().map(|f| f.holder.as_ref().map(|h| h.provider.to_ss58check())).collect(),
 			below_target: record.placed() < record.n,
 		}))
+	}
+
+	async fn subscribe_blocks(&self, pending: PendingSubscriptionSink, prefix: String) -> SubscriptionResult {
+		if let Err(e) = BlockPath::parse(&prefix) {
+			pending.reject(error(code::INVALID, format!("'{prefix}' is not a tree path: {e:?}"))).await;
+			return Ok(())
+		}
+		let Some(running) = self.running.clone() else {
+			pending.reject(error(code::NO_WORKER, "this node has no storage worker key")).await;
+			return Ok(())
+		};
+		let mut notices = running.notices.subscribe();
+		let sink = pending.accept().await?;
+		loop {
+			tokio::select! {
+				_ = sink.closed() => return Ok(()),
+				notice = notices.recv() => match notice {
+					Ok(notice) if covers(&prefix, &notice.path) => sink.send(SubscriptionMessage::from_json(&notice)?).await?,
+					Ok(_) => {},
+					Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) =>
+						return Err(format!("the subscriber missed {missed} notices: subscribe again and re-read the paths").into()),
+					Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+				},
+			}
+		}
 	}
 
 	fn latest_at_path(&self, path: String, writer: Hash) -> RpcResult<Option<(Hash, u64)>> {

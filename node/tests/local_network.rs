@@ -210,6 +210,23 @@ async fn four_validators_finalize_store_a_file_and_survive_one_failure() {
 		assert!(std::fs::read(&copy).unwrap() == original, "the copy read through {} differs", node.name);
 	}
 
+	// A writer without a write cap on Alice's tree is refused, with the cap error's name.
+	let bob_key = tmp.path().join("bob.key");
+	let created = cli(strings(&["principal", "create", "--key-file", bob_key.to_str().unwrap()])).await;
+	assert!(created.status.success(), "create bob: {}", err(&created));
+	let intruder = cli(strings(&[
+		"file",
+		"put",
+		local.to_str().unwrap(),
+		&format!("/{}/by-bob.bin", principal.trim_start_matches("0x")),
+		"--key-file",
+		bob_key.to_str().unwrap(),
+		"--rpc-url",
+		&nodes[1].ws_url(),
+	]))
+	.await;
+	assert!(!intruder.status.success() && err(&intruder).contains("NoCapability"), "{}", err(&intruder));
+
 	// A fragment corrupted on a holder's disk is detected when it is next read, never served,
 	// reported by its holder, and repaired onto the provider that held nothing of the block.
 	let small: Vec<u8> = original[..1 << 20].to_vec();

@@ -242,6 +242,7 @@ impl Prepared {
 			placing: Default::default(),
 			in_flight: Default::default(),
 			unplaced: Default::default(),
+			cursor: Default::default(),
 			setting_up: Default::default(),
 		});
 		task_manager.spawn_handle().spawn("storage-worker", Some("storage"), worker.run(events_rx));

@@ -70,7 +70,16 @@ pub async fn watch(client: Arc<FullClient>, chain: Chain, notices: broadcast::Se
 		if !import.is_new_best {
 			continue
 		}
-		for notice in recorded_in(&client, &chain, import.hash, import.header.number) {
+		// After a reorg, the blocks of the new branch up to the tip are new too.
+		let mut blocks: Vec<(Hash, u32)> = import
+			.tree_route
+			.as_ref()
+			.map(|route| route.enacted().iter().map(|b| (b.hash, b.number)).collect())
+			.unwrap_or_default();
+		if !blocks.iter().any(|(h, _)| *h == import.hash) {
+			blocks.push((import.hash, import.header.number));
+		}
+		for notice in blocks.into_iter().flat_map(|(hash, number)| recorded_in(&client, &chain, hash, number)) {
 			log::debug!(target: LOG_TARGET, "block {:?} recorded at {}", notice.block, notice.path);
 			// No subscriber is not an error.
 			let _ = notices.send(notice);

@@ -70,9 +70,11 @@ pub struct Worker {
 	pub(super) placing: Mutex<HashSet<FragmentKey>>,
 	/// Challenges, reports and repairs in flight.
 	pub(super) in_flight: Mutex<HashSet<(DataBlockId, u8)>>,
-	/// Fragments found unplaced (at the finalized block) by the last reconciliation: deleted
-	/// if the next one finds them unplaced again.
+	/// Fragments found unplaced (at the best and the finalized block) by the last
+	/// reconciliation: deleted if the next one finds them unplaced again.
 	pub(super) unplaced: Mutex<HashSet<FragmentKey>>,
+	/// Where the last reconciliation stopped: each looks at the next [`RECONCILE_BATCH`].
+	pub(super) cursor: Mutex<Option<FragmentKey>>,
 	/// Whether the endpoint, offer and contract duties are running.
 	pub(super) setting_up: AtomicBool,
 }
@@ -105,6 +107,8 @@ impl Worker {
 	fn on_event(self: Arc<Self>, event: Event) {
 		match event {
 			Event::Stored { key, contract } => {
+				// Stored (again): cleanup starts counting afresh.
+				self.unplaced.lock().expect("no panics under the lock; qed").remove(&key);
 				// A retried push announces the fragment again: one placement at a time.
 				if !self.placing.lock().expect("no panics under the lock; qed").insert(key) {
 					return
@@ -167,7 +171,8 @@ impl Worker {
 	fn answer_challenges(self: Arc<Self>) {
 		let now = self.chain.best_number();
 		for ((block, index), challenge) in self.chain.challenges_for(self.me()) {
-			if challenge.deadline <= now || !self.in_flight.lock().expect("no panics under the lock; qed").insert((block, index)) {
+			// An answer lands in the next block at the earliest, and must come before the deadline.
+			if challenge.deadline <= now.saturating_add(1) || !self.in_flight.lock().expect("no panics under the lock; qed").insert((block, index)) {
 				continue
 			}
 			let worker = self.clone();
@@ -278,37 +283,59 @@ impl Worker {
 
 	/// Deletes what the chain no longer places here and reports what it places here but the
 	/// store lost. A fragment is deleted only when it is older than [`PLACEMENT_GRACE`] and
-	/// two reconciliations in a row found it unplaced at the finalized block (a fork or a
-	/// runtime API failure deletes nothing).
+	/// two reconciliations in a row found it unplaced at both the finalized and the best block
+	/// (a fork or a runtime API failure deletes nothing).
 	fn reconcile(self: Arc<Self>) {
-		let finalized = self.chain.finalized();
+		let (finalized, best) = (self.chain.finalized(), self.chain.best());
+		let mut placed = HashSet::new();
 		let mut unplaced = HashSet::new();
 		let mut lookups = std::collections::HashMap::new();
-		for (key, _) in self.store.list().into_iter().take(RECONCILE_BATCH) {
+		let all = self.store.list();
+		let after = *self.cursor.lock().expect("no panics under the lock; qed");
+		let start = after.map_or(0, |c| all.partition_point(|(k, _)| *k <= c));
+		let batch: Vec<FragmentKey> = all.iter().cycle().skip(start).take(RECONCILE_BATCH.min(all.len())).map(|(k, _)| *k).collect();
+		*self.cursor.lock().expect("no panics under the lock; qed") = batch.last().copied();
+		let placed_here_in = |record: &Option<super::chain::BlockRecord>, key: &FragmentKey| {
+			record.as_ref().is_some_and(|r| {
+				r.fragments.get(key.index as usize).and_then(|f| f.holder.as_ref()).is_some_and(|h| &h.provider == self.me())
+			})
+		};
+		for key in batch {
 			if self.store.age(&key).map_or(true, |age| age < PLACEMENT_GRACE) ||
 				self.placing.lock().expect("no panics under the lock; qed").contains(&key)
 			{
 				continue
 			}
-			let record = match lookups.entry(key.block) {
+			// The block's record at the finalized and at the best block, read once per block.
+			let records = match lookups.entry(key.block) {
 				std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-				std::collections::hash_map::Entry::Vacant(e) => match self.chain.block_at(finalized, &key.block) {
-					Ok(record) => e.insert(record),
-					Err(err) => {
-						log::warn!(target: LOG_TARGET, "reconciliation skipped: {err}");
-						return
+				std::collections::hash_map::Entry::Vacant(e) =>
+					match (self.chain.block_at(finalized, &key.block), self.chain.block_at(best, &key.block)) {
+						(Ok(f), Ok(b)) => e.insert((f, b)),
+						(Err(err), _) | (_, Err(err)) => {
+							log::warn!(target: LOG_TARGET, "reconciliation skipped: {err}");
+							return
+						},
 					},
-				},
 			};
-			let placed_here = record.as_ref().is_some_and(|r| {
-				r.fragments.get(key.index as usize).and_then(|f| f.holder.as_ref()).is_some_and(|h| &h.provider == self.me())
-			});
-			if !placed_here {
+			// Placed here at the finalized block or at the best one: either keeps it.
+			let placed_here = placed_here_in(&records.0, &key) || placed_here_in(&records.1, &key);
+			if placed_here {
+				placed.insert(key);
+			} else {
 				unplaced.insert(key);
 			}
 		}
-		let previous = std::mem::replace(&mut *self.unplaced.lock().expect("no panics under the lock; qed"), unplaced.clone());
-		for key in unplaced.intersection(&previous) {
+		// Deleted: unplaced now and when last looked at. Noted: unplaced for the first time.
+		let doomed: Vec<FragmentKey> = {
+			let mut seen = self.unplaced.lock().expect("no panics under the lock; qed");
+			seen.retain(|k| !placed.contains(k) && self.store.meta(k).is_some());
+			let doomed = unplaced.iter().filter(|k| seen.contains(*k)).copied().collect();
+			seen.extend(unplaced);
+			doomed
+		};
+		for key in &doomed {
+			self.unplaced.lock().expect("no panics under the lock; qed").remove(key);
 			match self.store.remove(key) {
 				Ok(true) => log::info!(target: LOG_TARGET, "deleted {key}: the chain no longer has it placed here"),
 				Ok(false) => {},
@@ -319,7 +346,8 @@ impl Worker {
 			Ok(held) =>
 				for (block, index, _) in held {
 					let key = FragmentKey { block, index };
-					if self.store.meta(&key).is_none() {
+					// A file that exists but could not be read at start is not reported lost.
+					if self.store.meta(&key).is_none() && !self.store.on_disk(&key) {
 						self.clone().report_missing(key, "it is placed here but not in the store");
 					}
 				},
@@ -331,7 +359,7 @@ impl Worker {
 	fn repair_owned(self: Arc<Self>) {
 		let mine: Vec<DataBlockId> = self
 			.chain
-			.below_target(64)
+			.below_target(1024)
 			.into_iter()
 			.filter(|(block, _)| self.chain.block(block).is_some_and(|r| &r.owner == self.me()))
 			.map(|(block, _)| block)

@@ -209,7 +209,9 @@ impl<V: ChainView> FragmentService<V> {
 			Ok(Request::Push { block, index, offset, bytes }) => self.push(peer, FragmentKey { block, index }, offset, bytes, now),
 			Ok(Request::Fetch { block, index, offset, len }) => {
 				let key = FragmentKey { block, index };
-				if !self.admit(peer, len as u64, now) {
+				// The first read of a fragment verifies all of it: charge its whole length.
+				let cost = if self.store.is_verified(&key) { len as u64 } else { self.store.meta(&key).map_or(len as u64, |m| m.len.max(len as u64)) };
+				if !self.admit(peer, cost, now) {
 					return (Response::Refused(Refusal::Busy), None)
 				}
 				match self.store.read_range(&key, offset, len as u64) {
@@ -235,6 +237,7 @@ impl<V: ChainView> FragmentService<V> {
 		match error {
 			StoreError::Corrupt { .. } => (Response::Refused(Refusal::NotHeld), Some(Event::Corrupt { key })),
 			StoreError::NotHeld { .. } => (Response::Refused(Refusal::NotHeld), None),
+			StoreError::Busy { .. } => (Response::Refused(Refusal::Busy), None),
 			StoreError::OutOfRange { .. } => (Response::Refused(Refusal::Malformed), None),
 			e => {
 				log::warn!(target: "storage", "serving {key}: {e}");
@@ -320,7 +323,9 @@ impl<V: ChainView> FragmentService<V> {
 			},
 		};
 		if let Some(held) = self.store.meta(&key) {
-			// Already stored (a retried push): the worker places it if the chain has not yet.
+			// Already stored (a retried push): the worker places it if the chain has not yet,
+			// and the fragment's grace period before cleanup starts again.
+			self.store.touch(&key);
 			return if held.root == root {
 				(Response::Stored, contract.map(|contract| Event::Stored { key, contract }))
 			} else {
@@ -651,6 +656,11 @@ mod tests {
 		push_all(&s, OWNER_PEER, 1, &s.fragments[1]);
 		let t = Instant::now() + Duration::from_secs(10);
 		let fetch = Request::Fetch { block: s.block, index: 1, offset: 0, len: 1000 }.encode();
+		// The first read of a fragment verifies all 5000 bytes of it, and is charged so: more
+		// than this peer's 1500 per second.
+		assert_eq!(s.service.handle(b"first", &fetch, t).0, Response::Refused(Refusal::Busy));
+		// Once verified (here by the node's own read), a read is charged what it returns.
+		s.service.store().get(&FragmentKey { block: s.block, index: 1 }).unwrap();
 		assert!(matches!(s.service.handle(b"greedy", &fetch, t).0, Response::Bytes { .. }));
 		// 1000 of 1500 bytes used: the next 1000 must wait.
 		assert_eq!(s.service.handle(b"greedy", &fetch, t).0, Response::Refused(Refusal::Busy));

@@ -301,6 +301,7 @@ impl FragmentStore {
 			Ok(()) => {
 				state.index.insert(key, StoredFragment { root, len });
 				state.since.insert(key, Instant::now());
+				state.leaves.remove(&key);
 				Ok(PutOutcome::Stored)
 			},
 			Err(e) => {
@@ -356,17 +357,23 @@ impl FragmentStore {
 		};
 		let bytes = match read() {
 			Ok(Some(bytes)) => bytes,
-			Ok(None) => return Err(self.forget_corrupt(key, &path)),
+			Ok(None) => return Err(self.forget_corrupt(key, &path, meta.root)),
 			Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::UnexpectedEof) =>
-				return Err(self.forget_corrupt(key, &path)),
+				return Err(self.forget_corrupt(key, &path, meta.root)),
 			Err(error) => return Err(StoreError::Io { context: format!("reading {}", path.display()), error }),
 		};
 		let leaves = leaves(&bytes);
 		if merkle::root(&leaves) != meta.root {
-			return Err(self.forget_corrupt(key, &path))
+			return Err(self.forget_corrupt(key, &path, meta.root))
 		}
 		let leaves = Arc::new(leaves);
-		self.state.lock().expect("no panics under the lock; qed").leaves.insert(*key, leaves.clone());
+		let mut state = self.state.lock().expect("no panics under the lock; qed");
+		// Only for the fragment still held under this key (not one removed and written anew
+		// while this read ran).
+		if state.index.get(key).is_some_and(|m| m.root == meta.root) && !state.busy.contains(key) {
+			state.leaves.insert(*key, leaves.clone());
+		}
+		drop(state);
 		Ok((bytes, leaves.to_vec()))
 	}
 
@@ -387,6 +394,9 @@ impl FragmentStore {
 		let chunk = PROOF_CHUNK_SIZE as u64;
 		let start = first * chunk;
 		let end = ((last + 1) * chunk).min(meta.len);
+		if start >= end {
+			return Err(StoreError::OutOfRange { key: *key })
+		}
 		let path = self.path_of(key);
 		let read = || -> io::Result<Vec<u8>> {
 			let mut file = fs::File::open(&path)?;
@@ -397,7 +407,8 @@ impl FragmentStore {
 		};
 		let bytes = match read() {
 			Ok(bytes) => bytes,
-			Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::UnexpectedEof) => return Err(self.forget_corrupt(key, &path)),
+			Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::UnexpectedEof) =>
+				return Err(self.forget_corrupt(key, &path, meta.root)),
 			Err(error) => return Err(StoreError::Io { context: format!("reading {}", path.display()), error }),
 		};
 		let intact = bytes
@@ -405,25 +416,54 @@ impl FragmentStore {
 			.zip(first..=last)
 			.all(|(c, i)| leaves.get(i as usize).is_some_and(|leaf| merkle::leaf_hash(c) == *leaf));
 		if !intact {
-			return Err(self.forget_corrupt(key, &path))
+			return Err(self.forget_corrupt(key, &path, meta.root))
 		}
 		Ok(bytes)
 	}
 
-	fn forget_corrupt(&self, key: &FragmentKey, path: &Path) -> StoreError {
-		log::warn!(target: "storage", "{key} failed verification against its root");
-		if path.exists() {
-			if let Err(e) = self.quarantine_path(path) {
-				return e
+	/// Quarantines and forgets fragment `key`, found corrupt by a read of the version with
+	/// root `root`. If the key now holds another version (removed and written anew meanwhile),
+	/// nothing is touched and the read is to be retried.
+	fn forget_corrupt(&self, key: &FragmentKey, path: &Path, root: Hash) -> StoreError {
+		{
+			let mut state = self.state.lock().expect("no panics under the lock; qed");
+			if state.busy.contains(key) || state.index.get(key).map(|m| m.root) != Some(root) {
+				return StoreError::Busy { key: *key }
 			}
+			if let Some(meta) = state.index.remove(key) {
+				state.used -= meta.len;
+			}
+			state.since.remove(key);
+			state.leaves.remove(key);
+			state.busy.insert(*key);
 		}
+		log::warn!(target: "storage", "{key} failed verification against its root");
+		let quarantined = if path.exists() { self.quarantine_path(path) } else { Ok(()) };
+		self.state.lock().expect("no panics under the lock; qed").busy.remove(key);
+		match quarantined {
+			Ok(()) => StoreError::Corrupt { key: *key },
+			Err(e) => e,
+		}
+	}
+
+	/// Whether fragment `key`'s chunk hashes are verified and cached, so that a partial read
+	/// costs only the chunks it returns.
+	pub fn is_verified(&self, key: &FragmentKey) -> bool {
+		self.state.lock().expect("no panics under the lock; qed").leaves.entries.contains_key(key)
+	}
+
+	/// Restarts fragment `key`'s grace period (a push of it arrived again).
+	pub fn touch(&self, key: &FragmentKey) {
 		let mut state = self.state.lock().expect("no panics under the lock; qed");
-		if let Some(meta) = state.index.remove(key) {
-			state.used -= meta.len;
+		if state.index.contains_key(key) {
+			state.since.insert(*key, Instant::now());
 		}
-		state.since.remove(key);
-		state.leaves.remove(key);
-		StoreError::Corrupt { key: *key }
+	}
+
+	/// Whether a file for fragment `key` exists on disk (indexed or not: an unreadable file is
+	/// skipped at start but is not lost).
+	pub fn on_disk(&self, key: &FragmentKey) -> bool {
+		self.path_of(key).exists()
 	}
 
 	/// `len` bytes of fragment `key` from `offset` (fewer at its end), and the fragment's

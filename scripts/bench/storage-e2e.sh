@@ -17,7 +17,9 @@ export BLOCKTREE_NODE=$bin BLOCKTREE_PASSWORD="benchmark password"
 work=$(mktemp -d /tmp/blocktree-bench.XXXXXX)
 bash scripts/local-network.sh "$work/net" >"$work/network.log" 2>&1 &
 net=$!
-trap 'status=$?; kill $net 2>/dev/null; wait $net 2>/dev/null; rm -rf "$work"; exit $status' EXIT
+# `|| true`: under `set -e` a failing command in the trap (wait on the killed network) would
+# replace the script's own status.
+trap 'status=$?; kill $net 2>/dev/null || true; wait $net 2>/dev/null || true; rm -rf "$work"; exit $status' EXIT
 echo "[bench] network starting in $work/net ($bin)"
 key="$work/alice.key"
 "$bin" principal create --key-file "$key" >"$work/create.out"

@@ -266,6 +266,9 @@ async fn four_validators_finalize_store_a_file_and_survive_one_failure() {
 		}
 	}
 	let (victim, index, victim_account) = victim.expect("a node holds a fragment of the small block");
+	// Alice's node tracks the blocks it recorded, for repair.
+	let owned = std::fs::read_to_string(tmp.path().join("alice/chains/blocktree_local/storage/owned-blocks")).unwrap_or_default();
+	assert!(owned.contains(&block) && owned.contains(&small_block), "owned blocks: {owned}");
 	let store = tmp.path().join(names[victim]).join("chains/blocktree_local/storage");
 	let hex = small_block.trim_start_matches("0x");
 	let fragment_file = store.join(&hex[..2]).join(format!("{hex}.{index}"));

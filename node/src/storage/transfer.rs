@@ -94,10 +94,16 @@ pub struct Transfers {
 	store: Arc<FragmentStore>,
 	cache: Mutex<FragmentCache>,
 	reads: tokio::sync::Semaphore,
+	/// Blocks this node recorded for its account, kept in `<store>/owned-blocks` (one hex id a
+	/// line), so that repair finds them however long the network's repair queue is.
+	owned: Mutex<Vec<DataBlockId>>,
 	/// Blocks being put (no deadline) or put recently (when it finished): repair leaves them
 	/// alone while their placements reach the chain.
 	puts: Mutex<HashMap<DataBlockId, Option<std::time::Instant>>>,
 }
+
+/// The file listing the blocks this node recorded, in the store's directory.
+const OWNED_FILE: &str = "owned-blocks";
 
 /// How long after a put its block is left to its own placements before repair steps in.
 const PUT_SETTLE: std::time::Duration = std::time::Duration::from_secs(60);
@@ -109,6 +115,14 @@ fn verify(record: &BlockRecord, index: u8, bytes: &[u8]) -> bool {
 impl Transfers {
 	/// Transfers for the worker account of `tx`.
 	pub fn new(chain: Chain, tx: Arc<Submitter>, exchange: Exchange, store: Arc<FragmentStore>) -> Self {
+		let owned = std::fs::read_to_string(store.dir().join(OWNED_FILE))
+			.unwrap_or_default()
+			.lines()
+			.filter_map(|line| {
+				let bytes: [u8; 32] = sp_core::bytes::from_hex(line.trim()).ok()?.try_into().ok()?;
+				Some(Hash::from(bytes))
+			})
+			.collect();
 		Transfers {
 			chain,
 			tx,
@@ -116,7 +130,38 @@ impl Transfers {
 			store,
 			cache: Mutex::new(FragmentCache::default()),
 			reads: tokio::sync::Semaphore::new(CONCURRENT_READS),
+			owned: Mutex::new(owned),
 			puts: Mutex::new(HashMap::new()),
+		}
+	}
+
+	/// The blocks this node recorded for its account and still tracks.
+	pub fn owned(&self) -> Vec<DataBlockId> {
+		self.owned.lock().expect("no panics under the lock; qed").clone()
+	}
+
+	/// Tracks block `id` (recorded by this node's account) for repair.
+	fn remember(&self, id: DataBlockId) {
+		let mut owned = self.owned.lock().expect("no panics under the lock; qed");
+		if !owned.contains(&id) {
+			owned.push(id);
+			self.save(&owned);
+		}
+	}
+
+	/// Stops tracking blocks that left the chain.
+	pub fn forget(&self, gone: &[DataBlockId]) {
+		let mut owned = self.owned.lock().expect("no panics under the lock; qed");
+		owned.retain(|id| !gone.contains(id));
+		self.save(&owned);
+	}
+
+	fn save(&self, owned: &[DataBlockId]) {
+		let text: String = owned.iter().map(|id| format!("{}\n", sp_core::bytes::to_hex(id.as_bytes(), false))).collect();
+		let path = self.store.dir().join(OWNED_FILE);
+		let tmp = path.with_extension("tmp");
+		if let Err(e) = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &path)) {
+			log::warn!(target: LOG_TARGET, "cannot save the list of owned blocks at {}: {e}", path.display());
 		}
 	}
 
@@ -188,6 +233,7 @@ impl Transfers {
 			},
 		}
 		let record = self.chain.block(&id).ok_or_else(|| format!("block {id:?} is not on chain after recording"))?;
+		self.remember(id);
 		let missing: Vec<u8> = (0..n).filter(|i| record.fragments[*i as usize].holder.is_none()).collect();
 		let (stored, failed) = self.push_missing(id, &record, Arc::new(fragments), missing).await;
 		Ok(PutReport { block: id, size, k, n, fragment_size, stored, failed })

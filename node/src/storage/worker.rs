@@ -357,13 +357,27 @@ impl Worker {
 
 	/// Repairs this account's blocks below their target redundancy, one at a time.
 	fn repair_owned(self: Arc<Self>) {
-		let mine: Vec<DataBlockId> = self
-			.chain
-			.below_target(1024)
-			.into_iter()
-			.filter(|(block, _)| self.chain.block(block).is_some_and(|r| &r.owner == self.me()))
-			.map(|(block, _)| block)
-			.collect();
+		// The blocks this node recorded (tracked locally, however long the network's queue),
+		// and any of this account's in the first part of the queue (recorded elsewhere).
+		let mut mine = Vec::new();
+		let mut gone = Vec::new();
+		for block in self.transfers.owned() {
+			match self.chain.block(&block) {
+				Some(record) if record.placed() < record.n => mine.push(block),
+				Some(_) => {},
+				// Removed (absent at the finalized block too, not just on a passing fork).
+				None if matches!(self.chain.block_at(self.chain.finalized(), &block), Ok(None)) => gone.push(block),
+				None => {},
+			}
+		}
+		if !gone.is_empty() {
+			self.transfers.forget(&gone);
+		}
+		for (block, _) in self.chain.below_target(1024) {
+			if !mine.contains(&block) && self.chain.block(&block).is_some_and(|r| &r.owner == self.me()) {
+				mine.push(block);
+			}
+		}
 		if mine.is_empty() || !self.in_flight.lock().expect("no panics under the lock; qed").insert((DataBlockId::zero(), u8::MAX)) {
 			return
 		}

@@ -192,29 +192,15 @@ impl ChainClient {
 			.request("system_accountNextIndex", rpc_params![address.clone()])
 			.await
 			.map_err(|e| self.rpc_error(e))?;
-		let (era, birth_hash) = self.mortal_era().await?;
-		let extension = tx_extension(nonce, era);
-		// One entry per extension of `TxExtension`, in order: CheckGenesis signs the genesis
-		// hash, CheckEra the hash of the era's birth block.
-		let implicit = (
-			(),
-			self.spec_version,
-			self.transaction_version,
-			self.genesis,
-			birth_hash,
-			(),
-			(),
-			(),
-			None,
-		);
-		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
-		let extrinsic = UncheckedExtrinsic::new_signed(
-			call,
-			account.into(),
-			MultiSignature::Sr25519(signature),
-			extension,
-		);
+		let era = self.mortal_era().await?;
+		let ctx = SigningContext {
+			account,
+			nonce,
+			era,
+			versions: (self.spec_version, self.transaction_version),
+			genesis: self.genesis,
+		};
+		let extrinsic = signed_extrinsic(call, ctx, |bytes| Ok(signer.sign(bytes)))?;
 		let hex = sp_core::bytes::to_hex(&extrinsic.encode(), false);
 
 		let mut watch = self
@@ -294,6 +280,38 @@ impl ChainClient {
 			.map(|r| r.event)
 			.collect())
 	}
+}
+
+/// What a signed transaction commits to besides its call: who signs, with which nonce, for
+/// which runtime version and chain, valid for which era.
+pub struct SigningContext {
+	/// The signing account.
+	pub account: AccountId32,
+	/// Its nonce for this transaction.
+	pub nonce: u32,
+	/// The mortal era and the hash of its birth block.
+	pub era: (Era, Hash),
+	/// The runtime's `spec_version` and `transaction_version`.
+	pub versions: (u32, u32),
+	/// The chain's genesis hash.
+	pub genesis: Hash,
+}
+
+/// Signs `call` in `ctx` with `sign` (over the runtime's signed payload) and builds the
+/// extrinsic: the one signing path of the CLI's client and the node's storage worker.
+pub fn signed_extrinsic(
+	call: RuntimeCall,
+	ctx: SigningContext,
+	sign: impl FnOnce(&[u8]) -> Result<sr25519::Signature, String>,
+) -> Result<UncheckedExtrinsic, String> {
+	let (era, birth_hash) = ctx.era;
+	let extension = tx_extension(ctx.nonce, era);
+	// One entry per extension of `TxExtension`, in order: CheckGenesis signs the genesis hash,
+	// CheckEra the hash of the era's birth block.
+	let implicit = ((), ctx.versions.0, ctx.versions.1, ctx.genesis, birth_hash, (), (), (), None);
+	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+	let signature = payload.using_encoded(sign)?;
+	Ok(UncheckedExtrinsic::new_signed(call, ctx.account.into(), MultiSignature::Sr25519(signature), extension))
 }
 
 /// `Principals::RootAlreadyClaimed`, or the error's kind when it is not a pallet's.

@@ -11,7 +11,7 @@
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
-use blocktree_runtime::{tx_extension, AccountId, Hash, RuntimeCall, RuntimeEvent, SignedPayload, UncheckedExtrinsic};
+use blocktree_runtime::{AccountId, Hash, RuntimeCall, RuntimeEvent};
 use codec::{Decode, Encode};
 use frame_system::{EventRecord, Phase};
 use futures::StreamExt;
@@ -21,11 +21,14 @@ use sp_api::{Core, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
 use sp_core::{sr25519, storage::StorageKey};
 use sp_keystore::KeystorePtr;
-use sp_runtime::{generic::Era, MultiSignature};
+use sp_runtime::generic::Era;
 use substrate_frame_rpc_system::AccountNonceApi;
 
 use super::{Pool, LOG_TARGET};
-use crate::{chain_client::describe_dispatch_error, service::FullClient};
+use crate::{
+	chain_client::{describe_dispatch_error, signed_extrinsic, SigningContext},
+	service::FullClient,
+};
 
 /// How long to wait for a transaction to reach a block.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
@@ -88,14 +91,19 @@ impl Submitter {
 				.ok()
 				.flatten()
 				.ok_or_else(|| format!("the node has no block #{birth} for the transaction's era"))?;
-			let extension = tx_extension(nonce, era);
-			let implicit = ((), version.spec_version, version.transaction_version, info.genesis_hash, birth_hash, (), (), (), None);
-			let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-			let signature = payload
-				.using_encoded(|bytes| self.keystore.sr25519_sign(super::KEY_TYPE, &self.public, bytes))
-				.map_err(|e| format!("signing {what}: {e}"))?
-				.ok_or_else(|| format!("signing {what}: the worker key left the keystore"))?;
-			let xt = UncheckedExtrinsic::new_signed(call, self.account.clone().into(), MultiSignature::Sr25519(signature), extension);
+			let ctx = SigningContext {
+				account: self.account.clone(),
+				nonce,
+				era: (era, birth_hash),
+				versions: (version.spec_version, version.transaction_version),
+				genesis: info.genesis_hash,
+			};
+			let xt = signed_extrinsic(call, ctx, |bytes| {
+				self.keystore
+					.sr25519_sign(super::KEY_TYPE, &self.public, bytes)
+					.map_err(|e| format!("signing {what}: {e}"))?
+					.ok_or_else(|| format!("signing {what}: the worker key left the keystore"))
+			})?;
 			let opaque = sp_runtime::OpaqueExtrinsic::from(xt);
 			let watch = self
 				.pool

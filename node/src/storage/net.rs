@@ -32,6 +32,10 @@ pub const INBOUND_QUEUE: usize = 64;
 /// `Refused`, so a few retries a second apart ride them out.
 const ATTEMPTS: u32 = 5;
 
+/// Seconds a push waits, at most, for the provider to import the block that recorded the
+/// fragment's block (two slots).
+const UNKNOWN_BLOCK_WAITS: u32 = 12;
+
 /// The protocol's configuration for backend `N`, and the queue its requests arrive on.
 pub fn protocol_config<N>(genesis: &Hash) -> (N::RequestResponseProtocolConfig, async_channel::Receiver<IncomingRequest>)
 where
@@ -140,10 +144,17 @@ impl Exchange {
 		let parts: Vec<Request> = push_parts(key.block, key.index, fragment).collect();
 		let mut next = 0usize;
 		let mut resumed = 0;
+		let mut waited = 0;
 		while next < parts.len() {
 			match self.request(peer, &parts[next]).await? {
 				Response::Accepted { .. } => next += 1,
 				Response::Stored => return Ok(()),
+				// The provider has not imported the block that recorded it yet: it follows the
+				// chain a moment behind the owner's node.
+				Response::Refused(Refusal::UnknownBlock) if waited < UNKNOWN_BLOCK_WAITS => {
+					waited += 1;
+					tokio::time::sleep(Duration::from_secs(1)).await;
+				},
 				Response::Refused(Refusal::OutOfOrder { expected }) if expected % MAX_PART as u64 == 0 && resumed < 3 => {
 					resumed += 1;
 					next = (expected / MAX_PART as u64) as usize;

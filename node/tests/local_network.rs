@@ -41,16 +41,7 @@ fn node_key(dir: &Path, index: u8) -> (String, String) {
 
 /// Runs `blocktree-node <args>` as a user would, off the async runtime.
 async fn cli(args: Vec<String>) -> Output {
-	tokio::task::spawn_blocking(move || {
-		Command::new(NODE_BIN)
-			.args(&args)
-			.env("BLOCKTREE_PASSWORD", PASSWORD)
-			.env_remove("BLOCKTREE_SIGNER")
-			.output()
-			.expect("node binary runs")
-	})
-	.await
-	.expect("the command thread finishes")
+	common::run_cli(args, PASSWORD).await
 }
 
 fn strings(list: &[&str]) -> Vec<String> {

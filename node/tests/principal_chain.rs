@@ -9,26 +9,17 @@ mod common;
 
 use std::{
 	path::Path,
-	process::{Command, Output},
+	process::Output,
 };
 
-use common::{stderr as err, stdout as out, TempDir, TestNode, NODE_BIN};
+use common::{stderr as err, stdout as out, TempDir, TestNode};
 
 const PASSWORD: &str = "correct horse battery";
 
 /// Runs `principal <args>` as a separate process (as a user would), off the async runtime.
-async fn principal(args: Vec<String>) -> Output {
-	tokio::task::spawn_blocking(move || {
-		Command::new(NODE_BIN)
-			.arg("principal")
-			.args(&args)
-			.env("BLOCKTREE_PASSWORD", PASSWORD)
-			.env_remove("BLOCKTREE_SIGNER")
-			.output()
-			.expect("node binary runs")
-	})
-	.await
-	.expect("the command thread finishes")
+async fn principal(mut args: Vec<String>) -> Output {
+	args.insert(0, "principal".to_string());
+	common::run_cli(args, PASSWORD).await
 }
 
 fn args(list: &[&str]) -> Vec<String> {

@@ -32,6 +32,21 @@ pub fn stderr(o: &std::process::Output) -> String {
 	String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs `blocktree-node <args>` as a separate process (as a user would), off the async
+/// runtime, with key files opened by `password` and no signer from the environment.
+pub async fn run_cli(args: Vec<String>, password: &'static str) -> std::process::Output {
+	tokio::task::spawn_blocking(move || {
+		Command::new(NODE_BIN)
+			.args(&args)
+			.env("BLOCKTREE_PASSWORD", password)
+			.env_remove("BLOCKTREE_SIGNER")
+			.output()
+			.expect("node binary runs")
+	})
+	.await
+	.expect("the command thread finishes")
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0")

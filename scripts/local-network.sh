@@ -9,14 +9,15 @@
 #
 # JSON-RPC: alice ws://127.0.0.1:9944, bob 9945, charlie 9946, dave 9947, eve 9948.
 # Store and fetch a file as Alice (see README.md, "Storing a file"):
-#   blocktree-node principal create --key-file alice.key
-#   blocktree-node principal register --key-file alice.key --signer //Alice
-#   blocktree-node principal claim-root --signer //Alice
-#   blocktree-node file put report.pdf /<alice's id>/report.pdf --key-file alice.key
-#   blocktree-node file get /<alice's id>/report.pdf copy.pdf --key-file alice.key --rpc-url ws://127.0.0.1:9947
+#   blocktree principal create --key-file alice.key
+#   blocktree principal register --key-file alice.key --signer //Alice
+#   blocktree principal claim-root --signer //Alice
+#   blocktree file put report.pdf /<alice's id>/report.pdf --key-file alice.key
+#   blocktree file get /<alice's id>/report.pdf copy.pdf --key-file alice.key --rpc-url ws://127.0.0.1:9947
 #
 # The binary: $BLOCKTREE_NODE, else the debug build in the shared target directory (build it
-# with `cargo build -p blocktree-node`). Environment: CAPACITY (default 1GiB), CONTRACT (256MiB).
+# with `cargo build -p blocktree-node -p blocktree-client`, the client for the commands
+# above). Environment: CAPACITY (default 1GiB), CONTRACT (256MiB).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')

@@ -9,7 +9,7 @@ pub type ChainSpec = sc_service::GenericChainSpec;
 
 /// The wasm runtime embedded in the node, or an error that says how to get one.
 fn wasm_binary() -> Result<&'static [u8], String> {
-	blocktree_runtime::WASM_BINARY.ok_or_else(|| {
+	blocktree_runtime_wasm::WASM_BINARY.ok_or_else(|| {
 		"This node was built without the wasm runtime (SKIP_WASM_BUILD was set). Rebuild it \
 		 without SKIP_WASM_BUILD, after running scripts/setup.sh for the wasm toolchain."
 			.to_string()

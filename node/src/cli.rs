@@ -51,13 +51,4 @@ pub enum Subcommand {
 
 	/// Show information about the database.
 	ChainInfo(sc_cli::ChainInfoCmd),
-
-	/// Principal keys on the client side: create a root key, back it up, issue write caps.
-	#[command(subcommand)]
-	Principal(crate::principal_cmd::PrincipalCmd),
-
-	/// Files on the client side: seal a local file and store it at a tree path through a
-	/// node, get it back, show where it is stored.
-	#[command(subcommand)]
-	File(crate::file_cmd::FileCmd),
 }

@@ -1,10 +1,12 @@
-//! Four validators of the `local` chain on loopback and a fifth, storing-only node, each a
-//! storage provider: the validators finalize together; a 20 MiB file written through Alice's
+//! Four validators of the `local` chain on loopback (litep2p, the default network backend) and
+//! a fifth, storing-only node on libp2p, each a storage provider: the validators finalize together; a 20 MiB file written through Alice's
 //! node becomes fragments on the other four, placed on chain and proven, and reads back
 //! byte-identical from any node; a fragment corrupted on disk is never served, is reported and
 //! repaired elsewhere; finality and the file both survive the loss of one node (GRANDPA needs 3
 //! of 4, the file 3 of 4 fragments); a restarted node catches up and still holds and serves its
-//! fragment.
+//! fragment. Then proofs over at least 30 challenge rounds with several blocks stored: no
+//! honest holder misses one; Eve vanishes with her fragments, misses her challenges, and the
+//! blocks she held are repaired onto other providers.
 //!
 //! One network for all of it: starting four nodes is the expensive part.
 
@@ -39,7 +41,7 @@ fn node_key(dir: &Path, index: u8) -> (String, String) {
 	(secret, peer_id)
 }
 
-/// Runs `blocktree-node <args>` as a user would, off the async runtime.
+/// Runs `blocktree <args>` (the client) as a user would, off the async runtime.
 async fn cli(args: Vec<String>) -> Output {
 	common::run_cli(args, PASSWORD).await
 }
@@ -94,8 +96,17 @@ async fn four_validators_finalize_store_a_file_and_survive_one_failure() {
 			"64MiB".into(),
 			"--public-addr".into(),
 			format!("/ip4/127.0.0.1/tcp/{}", p2p_ports[i]),
+			// The proof check at the end reads the events of every block since the first
+			// challenge round, more than the default 256 blocks of state.
+			"--state-pruning".into(),
+			"archive-canonical".into(),
 		];
-		let args: Vec<&str> = args.iter().map(String::as_str).collect();
+		let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+		if *name == "eve" {
+			// The fragment exchange on sc-network's other backend: Eve runs libp2p, the
+			// validators litep2p (the default), and they push and fetch fragments across.
+			args.extend(["--network-backend", "libp2p"]);
+		}
 		let node =
 			TestNode::start_on(name, tmp.path(), &args, common::free_port(), p2p_ports[i]).await;
 		nodes.push(node);
@@ -315,19 +326,128 @@ async fn four_validators_finalize_store_a_file_and_survive_one_failure() {
 	let checked = nodes[1].rpc("blocktree_checkFragment", vec![json!(block), json!(dave_index)]).await;
 	assert!(checked.is_ok(), "dave serves his fragment again: {checked:?}");
 
-	// Proofs: every holder answered challenges on its fragment, and none lost its placement
-	// (a missed challenge clears it).
-	let rounds_from = nodes[0].best_number().await.unwrap();
-	let _ = nodes[0].wait_best(rounds_from + 20, TIMEOUT).await;
-	for node in &nodes[1..] {
-		assert!(node.log_contains("answered the challenge"), "{} answered no challenge", node.name);
-	}
-	let status = block_status(&nodes[0], &block).await;
-	assert_eq!(status["placed"], json!(4), "no holder lost its placement: {status}");
+	let dave_back = nodes[0].best_number().await.unwrap();
 
-	// And the network still finalizes with all four.
+	// 5. A file larger than the part size: stored as three parts and a manifest, each its own
+	// block, read back byte-identical through another node, and `status` sees its parts.
+	let parted: Vec<u8> = original[..3 << 20].iter().rev().copied().collect();
+	let parted_local = tmp.path().join("parted.bin");
+	std::fs::write(&parted_local, &parted).unwrap();
+	let parted_path = format!("/{}/parted.bin", principal.trim_start_matches("0x"));
+	let put = cli(file("put", &[parted_local.to_str().unwrap(), &parted_path, "--part-size", "1MiB"], &nodes[0])).await;
+	assert!(put.status.success(), "put in parts: {}", err(&put));
+	assert!(out(&put).contains("parts: 3") && out(&put).contains("placed: 12 of 12"), "three parts and a manifest of 3 fragments each: {}", out(&put));
+	let mut small_blocks = vec![small_block.clone()];
+	small_blocks.extend(out(&put).lines().filter_map(|l| l.strip_prefix("part ").and_then(|l| l.split_once(": ")).map(|(_, b)| b.to_string())));
+	small_blocks.push(out(&put).lines().find_map(|l| l.strip_prefix("block: ")).expect("put prints the manifest's block").to_string());
+	assert_eq!(small_blocks.len(), 5, "{}", out(&put));
+	let copy = tmp.path().join("parted-copy.bin");
+	let get = cli(file("get", &[&parted_path, copy.to_str().unwrap()], &nodes[2])).await;
+	assert!(get.status.success(), "get in parts: {}", err(&get));
+	assert!(std::fs::read(&copy).unwrap() == parted, "the file read back from its parts differs");
+	let status = cli(file("status", &[&parted_path], &nodes[1])).await;
+	assert!(out(&status).contains(&format!("file: {} bytes in 3 parts; parts' fragments placed: 9 of 9", 3 << 20)), "{}", out(&status));
+
+	// Then Eve vanishes with her fragments (a provider that lost everything and answers
+	// nothing): she misses her challenges, and every small block she held is repaired onto a
+	// provider that held nothing of it.
+	let eve = sp_keyring::Sr25519Keyring::Eve.to_account_id().to_string();
+	let mut eves = Vec::new();
+	// Not the block whose corrupted fragment was repaired: its old holder is barred from it
+	// for an hour (the placement cooldown), so a fragment it loses now has nowhere to go.
+	for b in small_blocks.iter().filter(|b| **b != small_block) {
+		let status = block_status(&nodes[0], b).await;
+		if status["holders"].as_array().unwrap().iter().any(|h| h.as_str() == Some(eve.as_str())) {
+			eves.push(b.clone());
+		}
+	}
+	assert!(!eves.is_empty(), "eve holds a fragment of one of the {} blocks of parted.bin (3 of 4 providers each, the roomiest first)", small_blocks.len() - 1);
+	nodes[4].kill();
+	let eve_gone = nodes[0].best_number().await.unwrap();
+	let repair_started = Instant::now();
+	for b in &eves {
+		loop {
+			let status = block_status(&nodes[0], b).await;
+			let holders: Vec<&str> = status["holders"].as_array().unwrap().iter().filter_map(|h| h.as_str()).collect();
+			if status["placed"] == json!(3) && !holders.contains(&eve.as_str()) {
+				eprintln!("eve's fragment of {b} missed and repaired in {:.0}s: {status}", repair_started.elapsed().as_secs_f64());
+				break
+			}
+			assert!(repair_started.elapsed() < 3 * TIMEOUT, "eve's fragment of {b} was not repaired: {status}");
+			tokio::time::sleep(Duration::from_secs(5)).await;
+		}
+	}
+
+	// 6. Proofs over at least 30 challenge rounds (one every 10 blocks) since the first.
+	let (mut rounds, mut scanned) = (std::collections::BTreeSet::new(), 0u64);
+	let mut events = Vec::new();
+	loop {
+		let best = nodes[0].best_number().await.unwrap();
+		for (n, event) in fragment_events(&nodes[0], scanned + 1, best).await {
+			if let pallet_fragments::Event::ChallengeIssued { .. } = event {
+				rounds.insert(n);
+			}
+			events.push((n, event));
+		}
+		scanned = best;
+		if rounds.len() >= 30 {
+			break
+		}
+		eprintln!("{} challenge rounds by block #{best}", rounds.len());
+		nodes[0].wait_best(best + 10 * (30 - rounds.len() as u64).min(10), TIMEOUT).await;
+	}
+	let [bob, charlie, dave] = [sp_keyring::Sr25519Keyring::Bob, sp_keyring::Sr25519Keyring::Charlie, sp_keyring::Sr25519Keyring::Dave]
+		.map(|k| k.to_account_id());
+	let corrupted = (small_block.clone(), index as u8);
+	let mut accepted = std::collections::BTreeMap::new();
+	let mut eve_missed = 0;
+	for (n, event) in &events {
+		match event {
+			pallet_fragments::Event::ProofAccepted { provider, .. } => *accepted.entry(provider.to_string()).or_insert(0u32) += 1,
+			pallet_fragments::Event::ProofMissed { block, index, provider, .. } => {
+				let key = (format!("{block:?}"), *index);
+				if provider.to_string() == eve && *n > eve_gone {
+					eve_missed += 1;
+				} else if key != corrupted && !(*provider == dave && *n <= dave_back + 25) {
+					panic!("an honest holder missed a challenge at #{n}: {event:?}");
+				}
+			},
+			_ => {},
+		}
+	}
+	eprintln!("{} challenge rounds from #{} to #{scanned}; proofs accepted: {accepted:?}; eve missed {eve_missed}", rounds.len(), rounds.first().unwrap());
+	for who in [&bob, &charlie, &dave] {
+		assert!(accepted.get(&who.to_string()).copied().unwrap_or(0) > 0, "{who} proved nothing: {accepted:?}");
+	}
+	assert!(eve_missed > 0, "eve answered nothing yet missed nothing");
+	let status = block_status(&nodes[0], &block).await;
+	let holders: Vec<&str> = status["holders"].as_array().unwrap().iter().filter_map(|h| h.as_str()).collect();
+	for who in [&bob, &charlie, &dave] {
+		assert!(holders.contains(&who.to_string().as_str()), "{who} kept its placement of the big block: {status}");
+	}
+
+	// And the network still finalizes with all four validators.
 	let (now, _) = nodes[0].finalized().await.expect("alice answers");
 	for node in nodes.iter_mut().take(4) {
 		node.wait_finalized(now + 2, TIMEOUT).await;
 	}
+}
+
+/// The fragments pallet's events in blocks `from..=to` of `node`'s chain, with their block
+/// numbers.
+async fn fragment_events(node: &TestNode, from: u64, to: u64) -> Vec<(u64, pallet_fragments::Event<blocktree_runtime::Runtime>)> {
+	let key = sp_core::bytes::to_hex(&frame_support::storage::storage_prefix(b"System", b"Events"), false);
+	let mut found = Vec::new();
+	for n in from..=to {
+		let hash = node.block_hash(n).await.unwrap_or_else(|| panic!("{} has block #{n}", node.name));
+		let raw = node.rpc("state_getStorage", vec![json!(key), json!(hash)]).await.expect("events of a kept block");
+		let bytes = sp_core::bytes::from_hex(raw.as_str().unwrap_or("0x")).expect("hex events");
+		let records = Vec::<frame_system::EventRecord<blocktree_runtime::RuntimeEvent, blocktree_runtime::Hash>>::decode(&mut &bytes[..])
+			.expect("events decode with the runtime's types");
+		found.extend(records.into_iter().filter_map(|r| match r.event {
+			blocktree_runtime::RuntimeEvent::Fragments(event) => Some((n, event)),
+			_ => None,
+		}));
+	}
+	found
 }

@@ -1,8 +1,9 @@
 //! # Blocktree runtime
 //!
 //! The state transition function of the Blocktree chain, written with FRAME. The node executes
-//! it as a wasm blob (`WASM_BINARY`, built by `build.rs`); the same code compiles natively for
-//! tests and for the node's typed access to runtime types.
+//! it as a wasm blob (`WASM_BINARY` of the `blocktree-runtime-wasm` crate in `wasm/`, which
+//! builds this crate for wasm); the same code compiles natively for tests, for the node's typed
+//! access to runtime types and for clients (`client/`), which thus never build the wasm.
 //!
 //! Pallets today (see `docs/architecture.md` for what comes next):
 //! - `System`, `Timestamp`: block bookkeeping and the block time.
@@ -16,9 +17,6 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime`'s expansion for a large enum of calls needs a deeper recursion limit.
 #![recursion_limit = "256"]
-
-#[cfg(feature = "std")]
-include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 

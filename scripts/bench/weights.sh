@@ -23,7 +23,7 @@ if ! frame-omni-bencher --version 2>/dev/null | grep -q "$OMNI_VERSION"; then
 fi
 
 echo "[bench] building the runtime with benchmarks..."
-cargo build -p blocktree-runtime --features runtime-benchmarks
+cargo build -p blocktree-runtime-wasm --features runtime-benchmarks
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 WBUILD="$TARGET_DIR/debug/wbuild/blocktree-runtime"
 WASM="$WBUILD/blocktree_runtime.compact.compressed.wasm"

@@ -90,7 +90,7 @@ impl Chain {
 			.runtime_api()
 			.erasure_params(self.best(), owner.clone(), size, tolerance)
 			.map_err(|e| format!("runtime API FragmentsApi_erasure_params failed: {e}"))?;
-		answer.map_err(crate::chain_client::describe_dispatch_error)
+		answer.map_err(blocktree_client::chain::describe_dispatch_error)
 	}
 
 	/// Up to `limit` fragments `provider` holds on chain at block `at`: block, index,

@@ -19,6 +19,7 @@ pub mod worker;
 
 use std::{path::PathBuf, sync::Arc};
 
+use blocktree_client::storage_cmd::parse_size;
 use blocktree_runtime::{opaque::Block, Balance, Hash};
 use blocktree_storage::{
 	service::{FragmentService, Limits},
@@ -70,22 +71,6 @@ pub struct StorageParams {
 	/// providers, at the offer's price: the automatic mode of a client on a test network.
 	#[arg(long, value_name = "SIZE")]
 	pub storage_auto_contract: Option<String>,
-}
-
-/// Parses `10GiB`, `500MiB`, `64KiB`, `1000` (bytes).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-	let t = text.trim();
-	let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-	let n: u64 = number.parse().map_err(|_| format!("'{text}' is not a size: write e.g. 10GiB, 500MiB or 4096"))?;
-	let scale: u64 = match unit.trim() {
-		"" | "B" => 1,
-		"KiB" => 1 << 10,
-		"MiB" => 1 << 20,
-		"GiB" => 1 << 30,
-		"TiB" => 1 << 40,
-		other => return Err(format!("unknown size unit '{other}' in '{text}': use B, KiB, MiB, GiB or TiB")),
-	};
-	n.checked_mul(scale).ok_or_else(|| format!("'{text}' is too large"))
 }
 
 impl StorageParams {
@@ -254,18 +239,6 @@ impl Prepared {
 #[cfg(test)]
 mod tests {
 	use super::*;
-
-	#[test]
-	fn sizes_parse_with_binary_units_and_bad_ones_say_how() {
-		assert_eq!(parse_size("0"), Ok(0));
-		assert_eq!(parse_size("4096"), Ok(4096));
-		assert_eq!(parse_size("64KiB"), Ok(64 << 10));
-		assert_eq!(parse_size("500MiB"), Ok(500 << 20));
-		assert_eq!(parse_size(" 10GiB "), Ok(10 << 30));
-		assert!(parse_size("10GB").unwrap_err().contains("use B, KiB, MiB, GiB or TiB"));
-		assert!(parse_size("lots").unwrap_err().contains("not a size"));
-		assert!(parse_size("99999999999TiB").unwrap_err().contains("too large"));
-	}
 
 	#[test]
 	fn only_specific_tcp_addresses_become_endpoint_addresses() {

@@ -239,14 +239,18 @@ impl Transfers {
 		Ok(PutReport { block: id, size, k, n, fragment_size, stored, failed })
 	}
 
-	/// Providers that may take a fragment of `record` now, with the contract and peer.
+	/// Providers that may take a fragment of `record` now, with their peer, those with the
+	/// most free contracted room first (so blocks spread over providers instead of filling
+	/// the same few).
 	fn candidates(&self, record: &BlockRecord) -> VecDeque<(AccountId, sc_network::PeerId)> {
 		let now = self.chain.best_number();
 		let holding: HashSet<AccountId> = record.fragments.iter().filter_map(|f| f.holder.as_ref().map(|h| h.provider.clone())).collect();
 		let barred: HashSet<AccountId> = record.barred.iter().filter(|(_, until)| *until > now).map(|(p, _)| p.clone()).collect();
 		let mut seen = HashSet::new();
-		let mut out = VecDeque::new();
-		for (_, contract) in self.chain.contracts_of(self.me()) {
+		let mut out = Vec::new();
+		let mut contracts = self.chain.contracts_of(self.me());
+		contracts.sort_by_key(|(_, c)| std::cmp::Reverse(c.bytes.saturating_sub(c.used)));
+		for (_, contract) in contracts {
 			let provider = contract.provider.clone();
 			if &contract.client != self.me() ||
 				contract.bytes.saturating_sub(contract.used) < record.fragment_size ||
@@ -258,11 +262,11 @@ impl Transfers {
 			}
 			let Some(endpoint) = self.chain.endpoint_of_account(&provider) else { continue };
 			match self.exchange.learn(&endpoint.peer_id, &endpoint.addresses) {
-				Ok(peer) => out.push_back((provider, peer)),
+				Ok(peer) => out.push((provider, peer)),
 				Err(e) => log::warn!(target: LOG_TARGET, "provider {}: {e}", provider.to_ss58check()),
 			}
 		}
-		out
+		out.into()
 	}
 
 	/// Pushes fragments `indices` of block `id` to distinct providers, concurrently; a
@@ -431,6 +435,14 @@ impl Transfers {
 		let missing: Vec<u8> = (0..record.n).filter(|i| record.fragments[*i as usize].holder.is_none()).collect();
 		if missing.is_empty() || self.settling(&id) {
 			return Ok(0)
+		}
+		// Fetching and decoding a block is the expensive part: not while nobody could take
+		// the rebuilt fragments.
+		if self.candidates(&record).is_empty() {
+			return Err(format!(
+				"block {id:?} misses {} fragments but no provider outside its holders has a live contract with room: open more contracts",
+				missing.len()
+			))
 		}
 		let slots = self.gather(id, &record).await?;
 		let (k, n, fs, size) = (record.k, record.n, record.fragment_size as usize, record.size as usize);

@@ -24,11 +24,10 @@ use sp_keystore::KeystorePtr;
 use sp_runtime::generic::Era;
 use substrate_frame_rpc_system::AccountNonceApi;
 
+use blocktree_client::chain::{describe_dispatch_error, signed_extrinsic, SigningContext};
+
 use super::{Pool, LOG_TARGET};
-use crate::{
-	chain_client::{describe_dispatch_error, signed_extrinsic, SigningContext},
-	service::FullClient,
-};
+use crate::service::FullClient;
 
 /// How long to wait for a transaction to reach a block.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);

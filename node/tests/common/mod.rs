@@ -22,6 +22,18 @@ use serde_json::Value;
 /// Path of the node binary cargo built for these tests.
 pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_blocktree-node");
 
+/// Path of the `blocktree` client binary (package `blocktree-client`), built next to the node
+/// by a workspace build (`cargo nextest run --workspace`, `cargo build --workspace`).
+pub fn client_bin() -> PathBuf {
+	let bin = Path::new(NODE_BIN).with_file_name("blocktree");
+	assert!(
+		bin.exists(),
+		"{} is missing: these tests run the client binary too; build it with `cargo build -p blocktree-client` or test the whole workspace",
+		bin.display()
+	);
+	bin
+}
+
 /// A finished command's stdout, as text.
 pub fn stdout(o: &std::process::Output) -> String {
 	String::from_utf8_lossy(&o.stdout).into_owned()
@@ -32,16 +44,16 @@ pub fn stderr(o: &std::process::Output) -> String {
 	String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Runs `blocktree-node <args>` as a separate process (as a user would), off the async
+/// Runs `blocktree <args>` (the client) as a separate process (as a user would), off the async
 /// runtime, with key files opened by `password` and no signer from the environment.
 pub async fn run_cli(args: Vec<String>, password: &'static str) -> std::process::Output {
 	tokio::task::spawn_blocking(move || {
-		Command::new(NODE_BIN)
+		Command::new(client_bin())
 			.args(&args)
 			.env("BLOCKTREE_PASSWORD", password)
 			.env_remove("BLOCKTREE_SIGNER")
 			.output()
-			.expect("node binary runs")
+			.expect("client binary runs")
 	})
 	.await
 	.expect("the command thread finishes")

@@ -166,6 +166,42 @@ impl ChainClient {
 		R::decode(&mut &bytes[..]).map_err(|e| format!("cannot decode the answer of {method}: {e}"))
 	}
 
+	/// Up to `limit` entries of storage map `pallet::item` at the best block, read in pages:
+	/// each entry's key after the map's 32-byte prefix (the hashed key), and its decoded value.
+	pub async fn map_entries<V: Decode>(&self, pallet: &[u8], item: &[u8], limit: u32) -> Result<Vec<(Vec<u8>, V)>, String> {
+		const PAGE: u32 = 500;
+		let prefix = frame_support::storage::storage_prefix(pallet, item);
+		let prefix_hex = sp_core::bytes::to_hex(&prefix, false);
+		let at: Value = self.call("chain_getBlockHash", rpc_params![]).await?;
+		let mut entries = Vec::new();
+		let mut start: Option<sp_core::Bytes> = None;
+		while (entries.len() as u32) < limit {
+			let count = PAGE.min(limit - entries.len() as u32);
+			let keys: Vec<sp_core::Bytes> =
+				self.call("state_getKeysPaged", rpc_params![prefix_hex.clone(), count, start.clone(), at.clone()]).await?;
+			if keys.is_empty() {
+				break
+			}
+			let changes: Vec<Value> = self.call("state_queryStorageAt", rpc_params![keys.clone(), at.clone()]).await?;
+			for change in changes.iter().flat_map(|set| set["changes"].as_array().into_iter().flatten()) {
+				if change[1].is_null() {
+					continue
+				}
+				let key = hex_decode(&change[0], "storage key")?;
+				let value = hex_decode(&change[1], "storage value")?;
+				let suffix = key.get(prefix.len()..).filter(|_| key.starts_with(&prefix)).ok_or("the node sent a key outside the map")?.to_vec();
+				let value = V::decode(&mut &value[..])
+					.map_err(|e| format!("cannot decode {}::{}: {e}", String::from_utf8_lossy(pallet), String::from_utf8_lossy(item)))?;
+				entries.push((suffix, value));
+			}
+			if (keys.len() as u32) < count {
+				break
+			}
+			start = keys.last().cloned();
+		}
+		Ok(entries)
+	}
+
 	/// Signs `call` with `signer`, submits it and waits until it is in a block. Fails with the
 	/// pool's reason if the transaction is invalid, or with the dispatch error (pallet and
 	/// error name) if it ran and failed.

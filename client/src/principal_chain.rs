@@ -1,4 +1,4 @@
-//! The on-chain half of `blocktree-node principal ...`: register a principal, claim its root,
+//! The on-chain half of `blocktree principal ...`: register a principal, claim its root,
 //! request write access, list, approve and reject requests, and ask the chain whether a cap
 //! chain lets a principal write a path. Each command signs with an account key (`--signer`)
 //! and talks to a node over JSON-RPC (`--rpc-url`).
@@ -12,7 +12,7 @@ use blocktree_primitives::{
 use blocktree_runtime::{AccountId, Balance, BlockNumber, PrincipalsCall, RuntimeCall, RuntimeEvent};
 use pallet_principals::{Event as PrincipalsEvent, WriteRequest};
 
-use crate::chain_client::{account_of, signer_from_suri, ChainClient, Included};
+use crate::chain::{account_of, signer_from_suri, ChainClient, Included};
 
 /// A pending write request as the runtime API returns it.
 pub type PendingRequest = (u64, WriteRequest<AccountId, BlockNumber, Balance>);

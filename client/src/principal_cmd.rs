@@ -1,4 +1,4 @@
-//! `blocktree-node principal ...`: a principal's keys on the client side. Creates a root key
+//! `blocktree principal ...`: a principal's keys on the client side. Creates a root key
 //! kept in a password-protected key file (Argon2id + XChaCha20-Poly1305), exports and imports
 //! password-protected backups, shows a principal, and issues write caps.
 //!
@@ -25,7 +25,7 @@ use blocktree_primitives::{
 use codec::{Decode, Encode};
 
 use crate::{
-	chain_client::ChainClient,
+	chain::ChainClient,
 	principal_chain::{self, block_on},
 };
 
@@ -53,7 +53,7 @@ pub struct PasswordArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ChainArgs {
 	/// The node's JSON-RPC WebSocket address.
-	#[arg(long, default_value = crate::chain_client::DEFAULT_RPC_URL)]
+	#[arg(long, default_value = crate::chain::DEFAULT_RPC_URL)]
 	pub rpc_url: String,
 	/// The account that signs and pays: a secret URI such as `//Alice` on a dev chain, or a
 	/// mnemonic; else the `BLOCKTREE_SIGNER` environment variable.

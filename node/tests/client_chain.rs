@@ -1,9 +1,15 @@
-//! The principals pallet end to end, driven by the real binary's `principal` subcommands against
-//! a real `--dev` node: Alice registers and claims her tree, Bob registers and asks for write
+//! The `blocktree` client against a real `--dev` node.
+//!
+//! The principals pallet end to end, through its `principal` subcommands: Alice registers and claims her tree, Bob registers and asks for write
 //! access to `/<alice>/photos`, Alice lists and approves it, and the chain then lets Bob write
 //! below the prefix (and nowhere else); Bob passes part of it on with a cap signed for this
 //! chain (a cap signed for another chain is refused); a second request is rejected; refused
 //! transactions report the pallet error by name.
+//!
+//! The storage market through its `storage` subcommands: Charlie lists an offer and raises its
+//! price, Dave sees it, is not bound above his price cap, opens a contract on its terms, lists
+//! and ends it; a contract against one's own offer, an unknown offer and a bad size are
+//! refused with the reason.
 
 mod common;
 
@@ -173,5 +179,95 @@ async fn register_claim_request_approve_reject_and_check_write_access() {
 	assert!(!nosigner.status.success());
 	assert!(err(&nosigner).contains("pass --signer"), "{}", err(&nosigner));
 
+	storage_market_through_the_cli(&rpc).await;
 	node.assert_running();
+}
+
+/// Runs `storage <args>` against the node at `rpc`, signed by `signer`.
+async fn storage(list: &[&str], rpc: &str, signer: &str) -> Output {
+	let mut a = args(&["storage"]);
+	a.extend(args(list));
+	a.extend(["--rpc-url".to_string(), rpc.to_string()]);
+	if !signer.is_empty() {
+		a.extend(["--signer".to_string(), signer.to_string()]);
+	}
+	common::run_cli(a, PASSWORD).await
+}
+
+/// The value after `name: ` on a line of `text`.
+fn field(text: &str, name: &str) -> String {
+	text.lines()
+		.find_map(|l| l.strip_prefix(&format!("{name}: ")))
+		.unwrap_or_else(|| panic!("no '{name}' in:\n{text}"))
+		.to_string()
+}
+
+async fn storage_market_through_the_cli(rpc: &str) {
+	// SS58 of //Charlie and //Dave (generic Substrate prefix 42).
+	const CHARLIE: &str = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
+	const DAVE: &str = "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy";
+
+	let none = storage(&["offers"], rpc, "").await;
+	assert!(none.status.success(), "offers: {}", err(&none));
+	assert!(out(&none).contains("no offers"), "{}", out(&none));
+
+	let listed = storage(&["offer", "--capacity", "1GiB", "--price", "1", "--collateral", "1", "--min-size", "1MiB"], rpc, "//Charlie").await;
+	assert!(listed.status.success(), "offer: {}", err(&listed));
+	let offer = field(&out(&listed), "offer");
+
+	let shown = storage(&["offers"], rpc, "").await;
+	assert!(
+		out(&shown).contains(&format!("offer {offer}: provider {CHARLIE} capacity {} B price 1", 1u64 << 30)),
+		"{}",
+		out(&shown)
+	);
+
+	let own = storage(&["contract", "--offer", &offer, "--size", "64MiB", "--periods", "2"], rpc, "//Charlie").await;
+	assert!(!own.status.success(), "a provider cannot contract with itself");
+	assert!(err(&own).contains("StorageContracts(OwnOffer)"), "{}", err(&own));
+	let unknown = storage(&["contract", "--offer", "9999", "--size", "64MiB", "--periods", "2"], rpc, "//Dave").await;
+	assert!(!unknown.status.success());
+	assert!(err(&unknown).contains("there is no offer 9999"), "{}", err(&unknown));
+	let bad_size = storage(&["contract", "--offer", &offer, "--size", "64MB", "--periods", "2"], rpc, "//Dave").await;
+	assert!(!bad_size.status.success());
+	assert!(err(&bad_size).contains("use B, KiB, MiB, GiB or TiB"), "{}", err(&bad_size));
+
+	// A change of price names only the price; the other terms stay. A client that capped the
+	// price below the new one is not bound.
+	let raised = storage(&["update-offer", &offer, "--price", "2"], rpc, "//Charlie").await;
+	assert!(raised.status.success(), "update-offer: {}", err(&raised));
+	let shown = storage(&["offers"], rpc, "").await;
+	assert!(out(&shown).contains(&format!("capacity {} B price 2 /B/period collateral 1 /B min 1 periods, {} B", 1u64 << 30, 1u64 << 20)), "{}", out(&shown));
+	let capped = storage(&["contract", "--offer", &offer, "--size", "64MiB", "--periods", "2", "--max-price", "1"], rpc, "//Dave").await;
+	assert!(!capped.status.success(), "a contract above the client's price cap must fail");
+	assert!(err(&capped).contains("StorageContracts(PriceAboveLimit)"), "{}", err(&capped));
+
+	let opened = storage(&["contract", "--offer", &offer, "--size", "64MiB", "--periods", "2"], rpc, "//Dave").await;
+	assert!(opened.status.success(), "contract: {}", err(&opened));
+	let contract = field(&out(&opened), "contract");
+	assert!(err(&opened).contains(&format!("{} B for 2 periods", 64u64 << 20)), "the quote is shown: {}", err(&opened));
+
+	let mine = storage(&["contracts"], rpc, "//Dave").await;
+	assert!(mine.status.success(), "contracts: {}", err(&mine));
+	assert!(
+		out(&mine).contains(&format!("contract {contract}: offer {offer} provider {CHARLIE} client {DAVE} bytes {}", 64u64 << 20)),
+		"{}",
+		out(&mine)
+	);
+	// The offer's capacity shrank by the contract.
+	let shown = storage(&["offers"], rpc, "").await;
+	assert!(out(&shown).contains(&format!("capacity {} B", (1u64 << 30) - (64 << 20))), "{}", out(&shown));
+
+	let stranger = storage(&["end", &contract], rpc, "//Eve").await;
+	assert!(!stranger.status.success());
+	assert!(err(&stranger).contains("StorageContracts(NotAParty)"), "{}", err(&stranger));
+	let ended = storage(&["end", &contract], rpc, "//Dave").await;
+	assert!(ended.status.success(), "end: {}", err(&ended));
+	let after = storage(&["contracts", "--account", DAVE], rpc, "").await;
+	assert!(out(&after).contains("has no contracts"), "{}", out(&after));
+
+	let removed = storage(&["remove-offer", &offer], rpc, "//Charlie").await;
+	assert!(removed.status.success(), "remove-offer: {}", err(&removed));
+	let gone = storage(&["offers"], rpc, "").await;
+	assert!(out(&gone).contains("no offers"), "{}", out(&gone));
 }

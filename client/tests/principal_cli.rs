@@ -8,19 +8,19 @@ use std::process::{Command, Output};
 
 use blocktree_primitives::principal::SigningKey;
 use codec::Decode;
-use common::{stderr, stdout, TempDir, NODE_BIN};
+use common::{stderr, stdout, CLIENT_BIN};
 
 /// The genesis hash of the chain the offline tests issue caps for (no node runs here).
 const GENESIS: &str = "0xc4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4";
 
 fn run(args: &[&str], password: &str, backup_password: &str) -> Output {
-	Command::new(NODE_BIN)
+	Command::new(CLIENT_BIN)
 		.arg("principal")
 		.args(args)
 		.env("BLOCKTREE_PASSWORD", password)
 		.env("BLOCKTREE_BACKUP_PASSWORD", backup_password)
 		.output()
-		.expect("node binary runs")
+		.expect("client binary runs")
 }
 
 fn field(text: &str, name: &str) -> String {
@@ -32,7 +32,7 @@ fn field(text: &str, name: &str) -> String {
 
 #[test]
 fn create_show_backup_restore_and_issue_a_write_cap() {
-	let dir = TempDir::new("principal-cli");
+	let dir = tempfile::Builder::new().prefix("blocktree-principal-cli").tempdir().expect("temp dir is writable");
 	let key = dir.path().join("alice.key");
 	let key_s = key.to_str().unwrap();
 

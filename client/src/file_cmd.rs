@@ -1,0 +1,579 @@
+//! `blocktree file put | get | status`: store a local file at a tree path and get it back,
+//! through a node's `blocktree_*` RPC. The file is sealed (encrypted, hashed, signed) here with
+//! the principal's key file and opened here: the node sees ciphertext only.
+//!
+//! A file up to the part size (32 MiB by default) is one block; a larger one is stored as
+//! parts, several at a time, and a manifest block listing them ([`crate::file_format`]), so
+//! memory stays at a few parts whatever the file's size.
+
+use std::{
+	io::Write,
+	os::unix::fs::{FileExt, OpenOptionsExt},
+	path::PathBuf,
+	sync::{
+		atomic::{AtomicU64, Ordering},
+		Arc,
+	},
+	time::{Duration, Instant},
+};
+
+use blocktree_primitives::{
+	block::DEFAULT_SECTOR_SIZE,
+	cap::KnownPrincipals,
+	crypto::{open_block, seal_block, PrincipalKeys, SealedBlock, WriteRequest},
+	path::BlockPath,
+	principal::{Principal, PrincipalId},
+};
+use blocktree_runtime::Hash;
+use frame_support::traits::Get;
+use futures::{StreamExt, TryStreamExt};
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+
+use crate::{
+	chain::{ChainClient, DEFAULT_RPC_URL},
+	file_format::{self, FileBlock},
+	principal_chain::block_on,
+	principal_cmd::{load_keys, now_ms, parse_hash, PasswordArgs},
+};
+
+/// The largest block the chain records (the runtime's `MaxBlockSize`).
+const MAX_BLOCK: u64 = 64 << 20;
+
+/// Bytes per upload or read request (the node's limit is 4 MiB).
+const CHUNK: usize = 4 << 20;
+
+/// Where the node is and whose keys seal and open.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FileArgs {
+	/// The principal's key file.
+	#[arg(long)]
+	pub key_file: PathBuf,
+	/// The node's JSON-RPC WebSocket address.
+	#[arg(long, default_value = DEFAULT_RPC_URL)]
+	pub rpc_url: String,
+	#[command(flatten)]
+	pub password: PasswordArgs,
+}
+
+/// `blocktree file ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum FileCmd {
+	/// Seal a local file and store it at a tree path (a new version of the path). The node's
+	/// storage worker account must control the key file's principal.
+	Put {
+		/// The local file.
+		local: PathBuf,
+		/// The tree path, e.g. `/<principal hex>/docs/report.pdf`.
+		path: String,
+		/// Fragments that may be lost with the file still readable.
+		#[arg(long, default_value_t = 1)]
+		tolerance: u8,
+		/// Return once the fragments are on providers, without waiting for the chain to
+		/// record every placement.
+		#[arg(long)]
+		no_wait: bool,
+		/// Files larger than this are stored as parts of this size (64KiB to 60MiB) plus a
+		/// manifest; up to this size, one block.
+		#[arg(long, value_parser = crate::storage_cmd::parse_size, default_value = "32MiB")]
+		part_size: u64,
+		#[command(flatten)]
+		args: FileArgs,
+	},
+	/// Fetch the newest version at a tree path, open it and write it to a local file.
+	Get {
+		/// The tree path.
+		path: String,
+		/// The local file to write (must not exist).
+		local: PathBuf,
+		/// Whose version to read (64 hex digits); default: the key file's principal.
+		#[arg(long)]
+		writer: Option<String>,
+		#[command(flatten)]
+		args: FileArgs,
+	},
+	/// Show where the newest version at a tree path is stored.
+	Status {
+		/// The tree path.
+		path: String,
+		/// Whose version (64 hex digits); default: the key file's principal.
+		#[arg(long)]
+		writer: Option<String>,
+		#[command(flatten)]
+		args: FileArgs,
+	},
+}
+
+/// What opening a block needs to know: the writer's keys as the chain has them now.
+async fn context(client: &ChainClient, writer: PrincipalId, own: &PrincipalKeys) -> Result<KnownPrincipals, String> {
+	let mut ctx = KnownPrincipals::default().with(own.principal()).on_chain(client.genesis());
+	if writer != own.id() {
+		let keys: Option<Principal> = client.runtime_call("PrincipalsApi_principal", writer).await?;
+		let keys = keys.ok_or_else(|| format!("principal {writer:?} is not registered on this chain"))?;
+		ctx.set_principal(writer, keys);
+	}
+	ctx.set_now(now_ms());
+	Ok(ctx)
+}
+
+async fn latest(client: &ChainClient, path: &BlockPath, writer: PrincipalId) -> Result<Option<(Hash, u64)>, String> {
+	client.call("blocktree_latestAtPath", rpc_params![path.to_string(), writer]).await
+}
+
+impl FileCmd {
+	/// Runs the command.
+	pub fn run(&self) -> Result<(), String> {
+		block_on(async {
+			match self {
+				FileCmd::Put { local, path, tolerance, no_wait, part_size, args } => put(local, path, *tolerance, *no_wait, *part_size, args).await,
+				FileCmd::Get { path, local, writer, args } => get(path, local, writer.as_deref(), args).await,
+				FileCmd::Status { path, writer, args } => status(path, writer.as_deref(), args).await,
+			}
+		})
+	}
+}
+
+fn parse_path(path: &str) -> Result<BlockPath, String> {
+	BlockPath::parse(path).map_err(|e| format!("'{path}' is not a tree path ({e:?}): write /<principal hex>/<name>/..."))
+}
+
+fn writer_or_own(writer: Option<&str>, keys: &PrincipalKeys) -> Result<PrincipalId, String> {
+	writer.map(|w| parse_hash(w, "a principal id").map_err(|e| format!("--writer: {e}"))).unwrap_or(Ok(keys.id()))
+}
+
+/// Parts sealed, uploaded and recorded at once (on put) or fetched and opened at once (on
+/// get): memory stays at a few parts whatever the file's size, while the chain records one
+/// part as the next one uploads.
+const IN_FLIGHT: usize = 3;
+
+/// A long transfer's progress on stderr: bytes done of a total, and the rate.
+struct Progress {
+	what: &'static str,
+	total: u64,
+	done: AtomicU64,
+	started: Instant,
+}
+
+impl Progress {
+	fn new(what: &'static str, total: u64) -> Arc<Self> {
+		Arc::new(Progress { what, total, done: AtomicU64::new(0), started: Instant::now() })
+	}
+
+	fn add(&self, bytes: u64) {
+		let done = self.done.fetch_add(bytes, Ordering::Relaxed) + bytes;
+		let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+		eprint!("\r{}: {} / {} MiB ({:.0} MiB/s)   ", self.what, done >> 20, self.total >> 20, done as f64 / secs / (1 << 20) as f64);
+		if done >= self.total {
+			eprintln!();
+		}
+		let _ = std::io::stderr().flush();
+	}
+}
+
+/// Time spent in each phase, summed over the blocks of a transfer (phases of different parts
+/// overlap, so the sums may exceed the wall-clock time).
+#[derive(Default)]
+struct Timing(std::sync::Mutex<std::collections::BTreeMap<&'static str, Duration>>);
+
+impl Timing {
+	fn add(&self, phase: &'static str, since: Instant) {
+		*self.0.lock().expect("no panics under the lock; qed").entry(phase).or_default() += since.elapsed();
+	}
+
+	/// One `time: <phase> <seconds>s` line per phase (scripts/bench/storage-e2e.sh reads them).
+	fn print(&self) {
+		for (phase, spent) in self.0.lock().expect("no panics under the lock; qed").iter() {
+			println!("time: {phase} {:.3}s", spent.as_secs_f64());
+		}
+	}
+}
+
+/// A block a node stored on providers, as `blocktree_finishPut` reported it.
+struct Stored {
+	block: Hash,
+	k: u64,
+	n: u64,
+	fragment_size: u64,
+	stored: usize,
+	/// Fragments no provider took yet (the node retries them as repairs).
+	failed: usize,
+}
+
+/// The version after the newest one `writer` wrote at `path` (1 for a new path).
+async fn next_version(client: &ChainClient, path: &BlockPath, writer: PrincipalId) -> Result<u64, String> {
+	Ok(latest(client, path, writer).await?.map_or(1, |(_, v)| v + 1))
+}
+
+/// Reads `len` bytes of `file` at `offset` into a data block's plaintext (kind byte first).
+async fn read_part(file: &Arc<std::fs::File>, offset: u64, len: u64) -> Result<Vec<u8>, String> {
+	let file = file.clone();
+	tokio::task::spawn_blocking(move || {
+		let mut plaintext = vec![0u8; len as usize + 1];
+		plaintext[0] = file_format::DATA;
+		file.read_exact_at(&mut plaintext[1..], offset).map(|_| plaintext)
+	})
+	.await
+	.map_err(|e| format!("reading failed: {e}"))?
+	.map_err(|e| format!("cannot read the file at byte {offset}: {e} (did it change while being stored?)"))
+}
+
+/// Fails if `file` changed size or modification time since the put began: its blocks would
+/// mix two states of it.
+fn unchanged(file: &std::fs::File, len: u64, modified: Option<std::time::SystemTime>, local: &std::path::Path) -> Result<(), String> {
+	let now = file.metadata().map_err(|e| format!("cannot read {}: {e}", local.display()))?;
+	if now.len() != len || now.modified().ok() != modified {
+		return Err(format!("{} changed while it was being stored: nothing was published at its path; put it again when it is stable", local.display()))
+	}
+	Ok(())
+}
+
+/// What sealing and storing one block needs, shared by the parts of a file.
+struct Writer {
+	client: ChainClient,
+	keys: PrincipalKeys,
+	ctx: KnownPrincipals,
+	tolerance: u8,
+	progress: Arc<Progress>,
+	timing: Timing,
+}
+
+impl Writer {
+	/// Seals `plaintext` as `version` of `path` here, uploads it to the node, and has the node
+	/// encode it, record it on chain and push its fragments to providers.
+	/// File bytes count towards the progress; a manifest's (`counted` false) do not.
+	async fn store(self: &Arc<Self>, path: BlockPath, version: u64, plaintext: Vec<u8>, counted: bool) -> Result<Stored, String> {
+		let started = Instant::now();
+		let this = self.clone();
+		let file_bytes = if counted { plaintext.len() as u64 - 1 } else { 0 };
+		let shown = path.to_string();
+		let sealed = tokio::task::spawn_blocking(move || {
+			let request = WriteRequest { path: &path, version, write_caps: Default::default(), readers: &[], sector_size: DEFAULT_SECTOR_SIZE };
+			seal_block(&this.keys, request, &plaintext, &this.ctx)
+				.map(|(sealed, _)| sealed.to_bytes())
+				.map_err(|e| format!("cannot seal {path}: {e:?}"))
+		})
+		.await
+		.map_err(|e| format!("sealing failed: {e}"))??;
+		self.timing.add("seal", started);
+
+		let started = Instant::now();
+		let upload: u64 = self.client.call("blocktree_beginPut", rpc_params![sealed.len() as u64]).await?;
+		let mut sent = 0u64;
+		for (i, chunk) in sealed.chunks(CHUNK).enumerate() {
+			let offset = (i * CHUNK) as u64;
+			let _: u64 = self.client.call("blocktree_putChunk", rpc_params![upload, offset, sp_core::Bytes(chunk.to_vec())]).await?;
+			// Progress counts file bytes, in proportion to the sealed bytes sent.
+			let now = file_bytes * (offset + chunk.len() as u64) / sealed.len() as u64;
+			if counted {
+				self.progress.add(now - sent);
+			}
+			sent = now;
+		}
+		drop(sealed);
+		self.timing.add("upload", started);
+
+		let started = Instant::now();
+		let report: Value = self.client.call("blocktree_finishPut", rpc_params![upload, self.tolerance]).await?;
+		self.timing.add("encode, record and push", started);
+		let block = report["block"].as_str().ok_or("the node reported no block id")?;
+		let block = parse_hash(block, "a block id").map_err(|e| format!("the node reported a bad block id: {e}"))?;
+		let count = |field: &str| report[field].as_u64().unwrap_or(0);
+		let failed = report["failed"].as_array().map(Vec::len).unwrap_or(0);
+		let stored = report["stored"].as_array().map(Vec::len).unwrap_or(0);
+		if (stored as u64) < count("k") {
+			// Recorded, but not readable until repairs find providers.
+			return Err(format!(
+				"only {stored} fragments of block {block:?} ({shown}) found providers, fewer than the {} needed to read it: {}; open contracts with more providers (`blocktree storage offers`); the node keeps retrying",
+				count("k"),
+				report["failed"]
+			))
+		}
+		if failed > 0 {
+			eprintln!("warning: {failed} fragments of block {block:?} found no provider yet ({}); the node retries them as repairs", report["failed"]);
+		}
+		Ok(Stored { block, k: count("k"), n: count("n"), fragment_size: count("fragmentSize"), stored, failed })
+	}
+}
+
+async fn put(local: &PathBuf, path: &str, tolerance: u8, no_wait: bool, part_size: u64, args: &FileArgs) -> Result<(), String> {
+	let path = parse_path(path)?;
+	if !(file_format::MIN_PART_SIZE..=file_format::MAX_PART_SIZE).contains(&part_size) {
+		return Err(format!(
+			"--part-size must be {} KiB to {} MiB, not {part_size} bytes",
+			file_format::MIN_PART_SIZE >> 10,
+			file_format::MAX_PART_SIZE >> 20
+		))
+	}
+	let keys = load_keys(&args.key_file, &args.password)?;
+	let file = std::fs::File::open(local).map_err(|e| format!("cannot read {}: {e}", local.display()))?;
+	let len = file.metadata().map_err(|e| format!("cannot read {}: {e}", local.display()))?.len();
+	let parts = len.div_ceil(part_size).max(1);
+	if parts > file_format::MAX_PARTS {
+		return Err(format!("{} has {len} bytes: more than {} parts of {part_size} bytes; raise --part-size", local.display(), file_format::MAX_PARTS))
+	}
+	let modified = file.metadata().and_then(|m| m.modified()).ok();
+	let client = ChainClient::connect(&args.rpc_url).await?;
+	let version = next_version(&client, &path, keys.id()).await?;
+	// The chain keeps a bounded number of versions per path and writer: find out before
+	// uploading anything, not after.
+	let kept: Vec<(Hash, pallet_fragments::BlockRecordOf<blocktree_runtime::Runtime>)> =
+		client.runtime_call("FragmentsApi_blocks_at_path_by", (path.hash(), keys.id())).await?;
+	let most: u32 = <blocktree_runtime::Runtime as pallet_fragments::Config>::MaxBlocksPerPath::get();
+	let most = most as usize;
+	if kept.len() >= most {
+		return Err(format!(
+			"{path} already has {most} versions by you, the most the chain keeps: remove old ones (fragments.remove_block) or write to another path"
+		))
+	}
+	let ctx = context(&client, keys.id(), &keys).await?;
+	let writer = Arc::new(Writer { client, keys, ctx, tolerance, progress: Progress::new("upload", len), timing: Timing::default() });
+	let file = Arc::new(file);
+	let started = Instant::now();
+
+	let mut blocks = Vec::new();
+	let top = if parts == 1 {
+		let plaintext = read_part(&file, 0, len).await?;
+		unchanged(&file, len, modified, local)?;
+		writer.store(path.clone(), version, plaintext, true).await?
+	} else {
+		eprintln!("{}: {len} bytes in {parts} parts of up to {} KiB, {IN_FLIGHT} at a time", local.display(), part_size >> 10);
+		let lengths: Vec<u64> = (0..parts).map(|i| part_size.min(len - i * part_size)).collect();
+		let stored: Vec<Stored> = futures::stream::iter(lengths.iter().copied().enumerate())
+			.map(|(i, part_len)| {
+				let (writer, file, path) = (writer.clone(), file.clone(), path.clone());
+				async move {
+					let part = file_format::part_path(&path, version, i as u64)?;
+					// A part path is new for each version; an earlier failed put of this version
+					// may have recorded it already, so it takes the next version there.
+					let part_version = next_version(&writer.client, &part, writer.keys.id()).await?;
+					let plaintext = read_part(&file, i as u64 * part_size, part_len).await?;
+					writer.store(part, part_version, plaintext, true).await
+				}
+			})
+			.buffered(IN_FLIGHT)
+			.try_collect()
+			.await?;
+		let manifest = file_format::Manifest {
+			size: len,
+			parts: stored.iter().zip(&lengths).map(|(s, len)| file_format::Part { block: s.block, len: *len }).collect(),
+		};
+		blocks.extend(stored);
+		unchanged(&file, len, modified, local)?;
+		// The manifest goes last: a reader never finds a version whose parts are not recorded.
+		writer.store(path.clone(), version, file_format::manifest_plaintext(&manifest), false).await?
+	};
+	writer.timing.print();
+	println!("time: stored {:.3}s", started.elapsed().as_secs_f64());
+	println!("block: {:?}", top.block);
+	println!("{} of {} fragments stored ({} needed to read), {} bytes each", top.stored, top.n, top.k, top.fragment_size);
+	if parts > 1 {
+		println!("parts: {parts}");
+		for (i, part) in blocks.iter().enumerate() {
+			println!("part {i}: {:?}", part.block);
+		}
+	}
+	eprintln!("stored {} ({len} bytes) as version {version} of {path}", local.display());
+	blocks.push(top);
+	if no_wait {
+		return Ok(())
+	}
+
+	// Fragments that found no provider yet are placed by repairs, later: wait for the others.
+	let failed: u64 = blocks.iter().map(|b| b.failed as u64).sum();
+	let n: u64 = blocks.iter().map(|b| b.n).sum::<u64>() - failed;
+	let started = Instant::now();
+	let deadline = started + Duration::from_secs(120 + 2 * blocks.len() as u64);
+	loop {
+		let mut placed = 0;
+		for b in &blocks {
+			let status: Value = writer.client.call("blocktree_blockStatus", rpc_params![b.block]).await?;
+			placed += status["placed"].as_u64().unwrap_or(0);
+		}
+		eprint!("\rplacements on chain: {placed} of {n}   ");
+		if placed >= n {
+			eprintln!();
+			println!("time: placements on chain {:.3}s", started.elapsed().as_secs_f64());
+			println!("placed: {placed} of {n}");
+			if failed > 0 {
+				println!("waiting for repair: {failed} fragments (see `blocktree file status`)");
+			}
+			return Ok(())
+		}
+		if Instant::now() > deadline {
+			eprintln!();
+			return Err(format!("only {placed} of {n} placements on chain after {}s: check `file status` later", (deadline - started).as_secs()))
+		}
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	}
+}
+
+/// What reading and opening blocks needs, shared by the parts of a file.
+struct Reader {
+	client: ChainClient,
+	/// Whose blocks are read: every block read must be signed by this principal.
+	writer: PrincipalId,
+	keys: PrincipalKeys,
+	ctx: KnownPrincipals,
+	timing: Timing,
+}
+
+impl Reader {
+	/// Downloads block `block`, checks it is at `path` (and `version`, if given), opens it and
+	/// returns its plaintext.
+	async fn fetch(self: &Arc<Self>, block: Hash, path: BlockPath, version: Option<u64>) -> Result<Vec<u8>, String> {
+		let started = Instant::now();
+		let status: Value = self.client.call("blocktree_blockStatus", rpc_params![block]).await?;
+		let size = status["size"].as_u64().ok_or_else(|| format!("the node knows no block {block:?}"))?;
+		// The node's word is checked before it sizes anything here.
+		if size == 0 || size > MAX_BLOCK {
+			return Err(format!("the node reports block {block:?} as {size} bytes; blocks are 1..={MAX_BLOCK}: is it a Blocktree node?"))
+		}
+		let mut bytes = Vec::with_capacity(size as usize);
+		while (bytes.len() as u64) < size {
+			let len = (size - bytes.len() as u64).min(CHUNK as u64);
+			let part: sp_core::Bytes = self.client.call("blocktree_readBlock", rpc_params![block, bytes.len() as u64, len]).await?;
+			if part.is_empty() || part.len() as u64 > len {
+				return Err(format!("the node returned {} bytes of block {block:?} at {} of {size}, asked for {len}", part.len(), bytes.len()))
+			}
+			bytes.extend_from_slice(&part);
+		}
+		self.timing.add("download", started);
+		let started = Instant::now();
+		let this = self.clone();
+		let plaintext = tokio::task::spawn_blocking(move || {
+			let sealed = SealedBlock::from_bytes(&bytes).map_err(|e| format!("block {block:?} is malformed: {e:?}"))?;
+			// The bytes must be the block asked for (its id commits to the signed header, which
+			// commits to the sectors), by the writer asked for, at the path asked for.
+			if sealed.header.id() != block {
+				return Err(format!("the node served another block in place of {block:?}"))
+			}
+			let header = &sealed.header.header;
+			if header.writer != this.writer || header.path != path || version.is_some_and(|v| v != header.version) {
+				return Err(format!("block {block:?} is {} version {} by {:?}, not the {path} it was listed as", header.path, header.version, header.writer))
+			}
+			open_block(&sealed, &this.keys, &this.ctx).map_err(|e| format!("cannot open {path} (block {block:?}): {e:?}"))
+		})
+		.await
+		.map_err(|e| format!("opening failed: {e}"))??;
+		self.timing.add("open", started);
+		Ok(plaintext)
+	}
+}
+
+async fn get(path: &str, local: &PathBuf, writer: Option<&str>, args: &FileArgs) -> Result<(), String> {
+	let path = parse_path(path)?;
+	let keys = load_keys(&args.key_file, &args.password)?;
+	let writer = writer_or_own(writer, &keys)?;
+	if local.exists() {
+		return Err(format!("{} exists: choose another path (nothing was overwritten)", local.display()))
+	}
+	let client = ChainClient::connect(&args.rpc_url).await?;
+	let (block, version) = latest(&client, &path, writer).await?.ok_or_else(|| format!("nothing stored at {path} by {writer:?}"))?;
+	let ctx = context(&client, writer, &keys).await?;
+	let reader = Arc::new(Reader { client, writer, keys, ctx, timing: Timing::default() });
+	let started = Instant::now();
+	let top = reader.fetch(block, path.clone(), Some(version)).await?;
+
+	// Written to a side file (readable by the owner only: it is plaintext) and linked into
+	// place when complete: a failed get leaves no half-written file, and a file that appeared
+	// at `local` meanwhile is not overwritten.
+	let mut partial = local.as_os_str().to_owned();
+	partial.push(".partial");
+	let partial = PathBuf::from(partial);
+	let mut out = std::fs::OpenOptions::new()
+		.write(true)
+		.create_new(true)
+		.mode(0o600)
+		.open(&partial)
+		.map_err(|e| match e.kind() {
+			std::io::ErrorKind::AlreadyExists => format!("{} exists, probably left by an interrupted get: remove it and retry", partial.display()),
+			_ => format!("cannot create {}: {e}", partial.display()),
+		})?;
+	let written = async {
+		let mut size = 0u64;
+		match file_format::parse(&top)? {
+			FileBlock::Data(bytes) => {
+				out.write_all(bytes).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+				size = bytes.len() as u64;
+			},
+			FileBlock::Manifest(manifest) => {
+				let progress = Progress::new("download", manifest.size);
+				eprintln!("{path}: {} bytes in {} parts", manifest.size, manifest.parts.len());
+				let mut parts = futures::stream::iter(manifest.parts.iter().enumerate())
+					.map(|(i, part)| {
+						let (reader, path) = (reader.clone(), path.clone());
+						async move {
+							let expected = file_format::part_path(&path, version, i as u64)?;
+							let plaintext = reader.fetch(part.block, expected, None).await?;
+							match file_format::parse(&plaintext)? {
+								FileBlock::Data(bytes) if bytes.len() as u64 == part.len => Ok(plaintext),
+								_ => Err(format!("part {i} of {path} is not the data its manifest lists")),
+							}
+						}
+					})
+					.buffered(IN_FLIGHT);
+				while let Some(plaintext) = parts.next().await {
+					let bytes = &plaintext?[1..];
+					out.write_all(bytes).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+					size += bytes.len() as u64;
+					progress.add(bytes.len() as u64);
+				}
+			},
+		}
+		out.sync_all().map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+		std::fs::hard_link(&partial, local).map_err(|e| match e.kind() {
+			std::io::ErrorKind::AlreadyExists => format!("{} appeared during the get: nothing was overwritten", local.display()),
+			_ => format!("cannot move {} to {}: {e}", partial.display(), local.display()),
+		})?;
+		Ok::<u64, String>(size)
+	}
+	.await;
+	let _ = std::fs::remove_file(&partial);
+	let size = written?;
+	reader.timing.print();
+	println!("time: fetched {:.3}s", started.elapsed().as_secs_f64());
+	println!("wrote {} ({size} bytes, version {version})", local.display());
+	Ok(())
+}
+
+async fn status(path: &str, writer: Option<&str>, args: &FileArgs) -> Result<(), String> {
+	let path = parse_path(path)?;
+	let keys = load_keys(&args.key_file, &args.password)?;
+	let writer = writer_or_own(writer, &keys)?;
+	let client = ChainClient::connect(&args.rpc_url).await?;
+	let (block, version) = latest(&client, &path, writer).await?.ok_or_else(|| format!("nothing stored at {path} by {writer:?}"))?;
+	let status: Value = client.call("blocktree_blockStatus", rpc_params![block]).await?;
+	println!("path: {path}\nversion: {version}\nblock: {block:?}");
+	println!("size: {} bytes as {} of {} fragments of {} bytes", status["size"], status["k"], status["n"], status["fragmentSize"]);
+	println!("placed: {} of {}", status["placed"], status["n"]);
+	for (i, holder) in status["holders"].as_array().into_iter().flatten().enumerate() {
+		println!("  fragment {i}: {}", holder.as_str().unwrap_or("(unplaced: waiting for repair)"));
+	}
+	// A manifest is small: open it (a small file too, which costs as little) to report on
+	// the parts of a large file.
+	if status["size"].as_u64().is_some_and(|size| size <= MANIFEST_PEEK) {
+		let ctx = context(&client, writer, &keys).await?;
+		let reader = Arc::new(Reader { client, writer, keys, ctx, timing: Timing::default() });
+		let plaintext = match reader.fetch(block, path.clone(), Some(version)).await {
+			Ok(plaintext) => plaintext,
+			Err(e) => {
+				println!("file: cannot open the block to list parts ({e})");
+				return Ok(())
+			},
+		};
+		if let Ok(FileBlock::Manifest(manifest)) = file_format::parse(&plaintext) {
+			let (mut placed, mut n, mut short) = (0, 0, 0);
+			for part in &manifest.parts {
+				let status: Value = reader.client.call("blocktree_blockStatus", rpc_params![part.block]).await?;
+				let (p, of) = (status["placed"].as_u64().unwrap_or(0), status["n"].as_u64().unwrap_or(0));
+				(placed, n) = (placed + p, n + of);
+				short += usize::from(p < of);
+			}
+			println!("file: {} bytes in {} parts; parts' fragments placed: {placed} of {n}; parts waiting for repair: {short}", manifest.size, manifest.parts.len());
+		}
+	}
+	Ok(())
+}
+
+/// Blocks up to this size are opened by `status` to see whether they are a manifest.
+const MANIFEST_PEEK: u64 = 2 << 20;

@@ -26,6 +26,7 @@ use blocktree_primitives::{
 };
 use blocktree_runtime::Hash;
 use frame_support::traits::Get;
+use sp_core::crypto::Ss58Codec;
 use futures::{StreamExt, TryStreamExt};
 use jsonrpsee::rpc_params;
 use serde_json::Value;
@@ -325,6 +326,18 @@ async fn put(local: &PathBuf, path: &str, tolerance: u8, no_wait: bool, part_siz
 			"{path} already has {most} versions by you, the most the chain keeps: remove old ones (fragments.remove_block) or write to another path"
 		))
 	}
+	// Whether the node's account has enough providers under contract, before any upload.
+	let status: Value = client.call("blocktree_storageStatus", rpc_params![]).await?;
+	let account = status["account"].as_str().ok_or("the node reports no storage worker account")?;
+	let account = blocktree_runtime::AccountId::from_ss58check(account).map_err(|e| format!("the node reports a bad worker account: {e:?}"))?;
+	let params: Result<(u8, u8, u64), sp_runtime::DispatchError> =
+		client.runtime_call("FragmentsApi_erasure_params", (account, len.min(part_size) + 1, tolerance)).await?;
+	params.map_err(|e| {
+		format!(
+			"the node cannot store this: {} (its account needs live contracts with at least tolerance + 2 providers: see `blocktree storage offers`)",
+			crate::chain::describe_dispatch_error(e)
+		)
+	})?;
 	let ctx = context(&client, keys.id(), &keys).await?;
 	let writer = Arc::new(Writer { client, keys, ctx, tolerance, progress: Progress::new("upload", len), timing: Timing::default() });
 	let file = Arc::new(file);

@@ -32,7 +32,9 @@ id=$(sed -n 's/^principal: 0x//p' "$work/create.out")
 until "$bin" principal register --key-file "$key" --signer //Alice >/dev/null 2>&1; do sleep 3; done
 "$bin" principal claim-root --signer //Alice >/dev/null
 head -c $((size << 20)) /dev/urandom >"$work/file.bin"
-echo "[bench] waiting for the storage market (endpoints, offers, contracts)"
+echo "[bench] waiting for the storage market: Alice's node under contract with the four others"
+alice=5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY
+until [ "$("$bin" storage contracts --account $alice 2>/dev/null | grep -c "client $alice")" -ge 4 ]; do sleep 3; done
 until "$bin" file put "$work/file.bin" "/$id/bench.bin" --key-file "$key" >"$work/put.out" 2>"$work/put.err"; do
 	grep -q "NotEnoughProviders" "$work/put.err" || { cat "$work/put.err" >&2; exit 1; }
 	sleep 5

@@ -36,8 +36,9 @@ pub const MAX_CHUNK: u64 = 4 << 20;
 /// Uploads open at once.
 const MAX_UPLOADS: usize = 8;
 
-/// An upload with no chunk for this long is dropped.
-const UPLOAD_TTL: Duration = Duration::from_secs(600);
+/// An upload with no chunk for this long is dropped (a client sends a 4 MiB chunk in well under
+/// a second; an abandoned upload must not hold one of the few slots for long).
+const UPLOAD_TTL: Duration = Duration::from_secs(120);
 
 /// Error codes of the `blocktree_*` methods.
 mod code {

@@ -179,7 +179,18 @@ impl Transfers {
 		if let Some(id) = id {
 			self.puts.lock().expect("no panics under the lock; qed").insert(id, None);
 		}
-		let report = self.put_inner(bytes, tolerance).await;
+		// The chain's rule (k, n) follows the owner's live contracts: if one opened or ended
+		// between encoding and inclusion, the record is refused; encode again by the new rule.
+		let mut attempts = 0;
+		let report = loop {
+			match self.put_inner(bytes.clone(), tolerance).await {
+				Err(e) if e.contains("WrongFragmentCount") && attempts < 2 => {
+					attempts += 1;
+					log::info!(target: LOG_TARGET, "the providers under contract changed while recording {id:?}: encoding again");
+				},
+				other => break other,
+			}
+		};
 		if let Some(id) = id {
 			self.puts.lock().expect("no panics under the lock; qed").insert(id, Some(std::time::Instant::now()));
 		}

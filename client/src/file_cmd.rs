@@ -307,12 +307,12 @@ async fn put(local: &PathBuf, path: &str, tolerance: u8, no_wait: bool, part_siz
 	}
 	let keys = load_keys(&args.key_file, &args.password)?;
 	let file = std::fs::File::open(local).map_err(|e| format!("cannot read {}: {e}", local.display()))?;
-	let len = file.metadata().map_err(|e| format!("cannot read {}: {e}", local.display()))?.len();
+	let metadata = file.metadata().map_err(|e| format!("cannot read {}: {e}", local.display()))?;
+	let (len, modified) = (metadata.len(), metadata.modified().ok());
 	let parts = len.div_ceil(part_size).max(1);
 	if parts > file_format::MAX_PARTS {
 		return Err(format!("{} has {len} bytes: more than {} parts of {part_size} bytes; raise --part-size", local.display(), file_format::MAX_PARTS))
 	}
-	let modified = file.metadata().and_then(|m| m.modified()).ok();
 	let client = ChainClient::connect(&args.rpc_url).await?;
 	let version = next_version(&client, &path, keys.id()).await?;
 	// The chain keeps a bounded number of versions per path and writer: find out before
@@ -454,23 +454,38 @@ impl Reader {
 		let started = Instant::now();
 		let this = self.clone();
 		let plaintext = tokio::task::spawn_blocking(move || {
-			let sealed = SealedBlock::from_bytes(&bytes).map_err(|e| format!("block {block:?} is malformed: {e:?}"))?;
-			// The bytes must be the block asked for (its id commits to the signed header, which
-			// commits to the sectors), by the writer asked for, at the path asked for.
-			if sealed.header.id() != block {
-				return Err(format!("the node served another block in place of {block:?}"))
-			}
-			let header = &sealed.header.header;
-			if header.writer != this.writer || header.path != path || version.is_some_and(|v| v != header.version) {
-				return Err(format!("block {block:?} is {} version {} by {:?}, not the {path} it was listed as", header.path, header.version, header.writer))
-			}
-			open_block(&sealed, &this.keys, &this.ctx).map_err(|e| format!("cannot open {path} (block {block:?}): {e:?}"))
+			open_fetched(&bytes, Expected { block, writer: this.writer, path: &path, version }, &this.keys, &this.ctx)
 		})
 		.await
 		.map_err(|e| format!("opening failed: {e}"))??;
 		self.timing.add("open", started);
 		Ok(plaintext)
 	}
+}
+
+/// What a fetched block must be.
+struct Expected<'a> {
+	block: Hash,
+	writer: PrincipalId,
+	path: &'a BlockPath,
+	version: Option<u64>,
+}
+
+/// Opens the bytes a node served for `expected.block`: they must be that block (its id commits
+/// to the signed header, which commits to the sectors), by the writer, at the path (and
+/// version) asked for, so a node cannot serve another block, not even another version of the
+/// same path by the same writer.
+fn open_fetched(bytes: &[u8], expected: Expected<'_>, keys: &PrincipalKeys, ctx: &KnownPrincipals) -> Result<Vec<u8>, String> {
+	let Expected { block, writer, path, version } = expected;
+	let sealed = SealedBlock::from_bytes(bytes).map_err(|e| format!("block {block:?} is malformed: {e:?}"))?;
+	if sealed.header.id() != block {
+		return Err(format!("the node served another block in place of {block:?}"))
+	}
+	let header = &sealed.header.header;
+	if header.writer != writer || &header.path != path || version.is_some_and(|v| v != header.version) {
+		return Err(format!("block {block:?} is {} version {} by {:?}, not the {path} it was listed as", header.path, header.version, header.writer))
+	}
+	open_block(&sealed, keys, ctx).map_err(|e| format!("cannot open {path} (block {block:?}): {e:?}"))
 }
 
 async fn get(path: &str, local: &PathBuf, writer: Option<&str>, args: &FileArgs) -> Result<(), String> {
@@ -590,3 +605,41 @@ async fn status(path: &str, writer: Option<&str>, args: &FileArgs) -> Result<(),
 
 /// Blocks up to this size are opened by `status` to see whether they are a manifest.
 const MANIFEST_PEEK: u64 = 2 << 20;
+
+#[cfg(test)]
+mod tests {
+	use blocktree_primitives::crypto::KeyScheme;
+
+	use super::*;
+
+	#[test]
+	fn a_node_cannot_serve_another_block_for_the_one_asked_for() {
+		let alice = PrincipalKeys::from_seed(KeyScheme::Sr25519, [1; 32]);
+		let bob = PrincipalKeys::from_seed(KeyScheme::Sr25519, [2; 32]);
+		let ctx = KnownPrincipals::at(now_ms()).on_chain(Hash::repeat_byte(0xc4)).with(alice.principal()).with(bob.principal());
+		let file = BlockPath::root_of(&alice.id()).join("big.iso").unwrap();
+		let part = file_format::part_path(&file, 1, 0).unwrap();
+		let seal = |writer: &PrincipalKeys, path: &BlockPath, version: u64, plaintext: &[u8]| {
+			let request = WriteRequest { path, version, write_caps: Default::default(), readers: &[], sector_size: DEFAULT_SECTOR_SIZE };
+			let sealed = seal_block(writer, request, plaintext, &ctx).expect("sealing succeeds").0;
+			(sealed.header.id(), sealed.to_bytes())
+		};
+		let (v1, v1_bytes) = seal(&alice, &part, 1, b"\0first");
+		let (_, v2_bytes) = seal(&alice, &part, 2, b"\0second");
+		let (_, other_path) = seal(&alice, &file, 1, b"\0elsewhere");
+		let expect = |version| Expected { block: v1, writer: alice.id(), path: &part, version };
+
+		assert_eq!(open_fetched(&v1_bytes, expect(None), &alice, &ctx), Ok(b"\0first".to_vec()));
+		assert_eq!(open_fetched(&v1_bytes, expect(Some(1)), &alice, &ctx), Ok(b"\0first".to_vec()));
+		// Another version of the same part by the same writer, or another path: refused.
+		assert!(open_fetched(&v2_bytes, expect(None), &alice, &ctx).unwrap_err().contains("served another block"));
+		assert!(open_fetched(&other_path, expect(None), &alice, &ctx).unwrap_err().contains("served another block"));
+		// The right block, but not what the reader was looking for.
+		let wrong_writer = Expected { writer: bob.id(), ..expect(None) };
+		assert!(open_fetched(&v1_bytes, wrong_writer, &alice, &ctx).unwrap_err().contains("not the"));
+		assert!(open_fetched(&v1_bytes, expect(Some(2)), &alice, &ctx).unwrap_err().contains("not the"));
+		assert!(open_fetched(&v1_bytes, Expected { path: &file, ..expect(None) }, &alice, &ctx).unwrap_err().contains("not the"));
+		// Garbage is an error, not a panic.
+		assert!(open_fetched(&v1_bytes[..v1_bytes.len() / 2], expect(None), &alice, &ctx).unwrap_err().contains("malformed"));
+	}
+}

@@ -18,7 +18,7 @@ use std::{
 };
 
 use blocktree_primitives::{
-	block::DEFAULT_SECTOR_SIZE,
+	block::{BlockHeader, DEFAULT_SECTOR_SIZE},
 	cap::KnownPrincipals,
 	crypto::{open_block, seal_block, PrincipalKeys, SealedBlock, WriteRequest},
 	path::BlockPath,
@@ -36,6 +36,7 @@ use crate::{
 	file_format::{self, FileBlock},
 	principal_chain::block_on,
 	principal_cmd::{load_keys, now_ms, parse_hash, PasswordArgs},
+	sectors::BlockReader,
 };
 
 /// The largest block the chain records (the runtime's `MaxBlockSize`).
@@ -93,6 +94,27 @@ pub enum FileCmd {
 		#[command(flatten)]
 		args: FileArgs,
 	},
+	/// Read a byte range of the newest version at a tree path: only the sectors it touches
+	/// (of the parts it touches, for a large file) are fetched, checked and opened. Writes the
+	/// bytes to standard output, or to `--out`.
+	Read {
+		/// The tree path.
+		path: String,
+		/// The first byte.
+		#[arg(long, default_value_t = 0)]
+		offset: u64,
+		/// How many bytes (fewer at the end of the file).
+		#[arg(long)]
+		len: u64,
+		/// Whose version to read (64 hex digits); default: the key file's principal.
+		#[arg(long)]
+		writer: Option<String>,
+		/// A local file to write (must not exist) instead of standard output.
+		#[arg(long)]
+		out: Option<PathBuf>,
+		#[command(flatten)]
+		args: FileArgs,
+	},
 	/// Show where the newest version at a tree path is stored.
 	Status {
 		/// The tree path.
@@ -128,6 +150,8 @@ impl FileCmd {
 			match self {
 				FileCmd::Put { local, path, tolerance, no_wait, part_size, args } => put(local, path, *tolerance, *no_wait, *part_size, args).await,
 				FileCmd::Get { path, local, writer, args } => get(path, local, writer.as_deref(), args).await,
+				FileCmd::Read { path, offset, len, writer, out, args } =>
+					read_range(path, *offset, *len, writer.as_deref(), out.as_ref(), args).await,
 				FileCmd::Status { path, writer, args } => status(path, writer.as_deref(), args).await,
 			}
 		})
@@ -471,20 +495,29 @@ struct Expected<'a> {
 	version: Option<u64>,
 }
 
+impl Expected<'_> {
+	/// Whether `header` (of the block asked for) is by the writer, at the path (and version)
+	/// it was listed as.
+	fn check(&self, header: &BlockHeader) -> Result<(), String> {
+		let Expected { block, writer, path, version } = self;
+		if header.writer != *writer || &header.path != *path || version.is_some_and(|v| v != header.version) {
+			return Err(format!("block {block:?} is {} version {} by {:?}, not the {path} it was listed as", header.path, header.version, header.writer))
+		}
+		Ok(())
+	}
+}
+
 /// Opens the bytes a node served for `expected.block`: they must be that block (its id commits
 /// to the signed header, which commits to the sectors), by the writer, at the path (and
 /// version) asked for, so a node cannot serve another block, not even another version of the
 /// same path by the same writer.
 fn open_fetched(bytes: &[u8], expected: Expected<'_>, keys: &PrincipalKeys, ctx: &KnownPrincipals) -> Result<Vec<u8>, String> {
-	let Expected { block, writer, path, version } = expected;
+	let Expected { block, path, .. } = expected;
 	let sealed = SealedBlock::from_bytes(bytes).map_err(|e| format!("block {block:?} is malformed: {e:?}"))?;
 	if sealed.header.id() != block {
 		return Err(format!("the node served another block in place of {block:?}"))
 	}
-	let header = &sealed.header.header;
-	if header.writer != writer || &header.path != path || version.is_some_and(|v| v != header.version) {
-		return Err(format!("block {block:?} is {} version {} by {:?}, not the {path} it was listed as", header.path, header.version, header.writer))
-	}
+	expected.check(&sealed.header.header)?;
 	open_block(&sealed, keys, ctx).map_err(|e| format!("cannot open {path} (block {block:?}): {e:?}"))
 }
 
@@ -561,6 +594,73 @@ async fn get(path: &str, local: &PathBuf, writer: Option<&str>, args: &FileArgs)
 	reader.timing.print();
 	println!("time: fetched {:.3}s", started.elapsed().as_secs_f64());
 	println!("wrote {} ({size} bytes, version {version})", local.display());
+	Ok(())
+}
+
+/// Opens block `block` for random access (header only) and checks it is what it was listed as.
+async fn open_for_range(client: &ChainClient, expected: Expected<'_>, keys: &PrincipalKeys, ctx: &KnownPrincipals) -> Result<BlockReader, String> {
+	let reader = BlockReader::open(client, expected.block, keys, ctx).await?;
+	expected.check(&reader.header.header)?;
+	Ok(reader)
+}
+
+async fn read_range(path: &str, offset: u64, len: u64, writer: Option<&str>, out: Option<&PathBuf>, args: &FileArgs) -> Result<(), String> {
+	let path = parse_path(path)?;
+	let keys = load_keys(&args.key_file, &args.password)?;
+	let writer = writer_or_own(writer, &keys)?;
+	let client = ChainClient::connect(&args.rpc_url).await?;
+	let (block, version) = latest(&client, &path, writer).await?.ok_or_else(|| format!("nothing stored at {path} by {writer:?}"))?;
+	let ctx = context(&client, writer, &keys).await?;
+	let top = open_for_range(&client, Expected { block, writer, path: &path, version: Some(version) }, &keys, &ctx).await?;
+	let mut sink: Box<dyn Write> = match out {
+		Some(out) => Box::new(
+			std::fs::OpenOptions::new()
+				.write(true)
+				.create_new(true)
+				.mode(0o600)
+				.open(out)
+				.map_err(|e| format!("cannot create {} (it must not exist): {e}", out.display()))?,
+		),
+		None => Box::new(std::io::stdout().lock()),
+	};
+	let mut written = 0u64;
+	let mut write = |bytes: &[u8]| {
+		written += bytes.len() as u64;
+		sink.write_all(bytes).map_err(|e| format!("cannot write the bytes read: {e}"))
+	};
+	let (mut blocks, mut sectors) = (1, 0);
+	match top.read(&client, 0, 1).await?.first() {
+		Some(&file_format::DATA) => {
+			sectors += top.sectors_of(1 + offset..(1 + offset).saturating_add(len)).count().max(1);
+			write(&top.read(&client, 1 + offset, len).await?)?;
+		},
+		Some(&file_format::MANIFEST) if top.len() <= MANIFEST_PEEK => {
+			let FileBlock::Manifest(manifest) = file_format::parse(&top.read(&client, 0, top.len()).await?)? else {
+				return Err(format!("{path} (block {block:?}) is not a readable file"))
+			};
+			let end = offset.saturating_add(len).min(manifest.size);
+			let mut part_start = 0u64;
+			for (i, part) in manifest.parts.iter().enumerate() {
+				let part_end = part_start.saturating_add(part.len);
+				if part_end > offset && part_start < end {
+					let part_path = file_format::part_path(&path, version, i as u64)?;
+					let expected = Expected { block: part.block, writer, path: &part_path, version: None };
+					let reader = open_for_range(&client, expected, &keys, &ctx).await?;
+					if reader.len() != part.len + 1 {
+						return Err(format!("part {i} of {path} is not the data its manifest lists"))
+					}
+					let (from, to) = (offset.max(part_start) - part_start, end.min(part_end) - part_start);
+					blocks += 1;
+					sectors += reader.sectors_of(1 + from..1 + to).count();
+					write(&reader.read(&client, 1 + from, to - from).await?)?;
+				}
+				part_start = part_end;
+			}
+		},
+		_ => return Err(format!("{path} (block {block:?}) is not a readable file")),
+	}
+	sink.flush().map_err(|e| format!("cannot write the bytes read: {e}"))?;
+	eprintln!("read {written} bytes at {offset} of {path} (version {version}): {sectors} data sectors of {blocks} blocks opened");
 	Ok(())
 }
 

@@ -6,8 +6,8 @@
 //! [`principal_cmd`] (a principal's keys on the client: key files, backups, write caps),
 //! [`principal_chain`] (a principal's transactions and queries), [`file_cmd`] (files sealed
 //! here and stored through a node's `blocktree_*` RPC) with [`file_format`] (files as blocks:
-//! one block, or parts and a manifest), [`storage_cmd`] (storage offers and
-//! contracts), and [`cli`] (the `blocktree` command line).
+//! one block, or parts and a manifest), [`sectors`] (random access: a block's
+//! sectors read and checked one by one), [`storage_cmd`] (storage offers and contracts), and [`cli`] (the `blocktree` command line).
 
 pub mod chain;
 pub mod cli;
@@ -15,4 +15,5 @@ pub mod file_cmd;
 pub mod file_format;
 pub mod principal_chain;
 pub mod principal_cmd;
+pub mod sectors;
 pub mod storage_cmd;

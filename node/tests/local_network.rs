@@ -348,6 +348,23 @@ async fn four_validators_finalize_store_a_file_and_survive_one_failure() {
 	let status = cli(file("status", &[&parted_path], &nodes[1])).await;
 	assert!(out(&status).contains(&format!("file: {} bytes in 3 parts; parts' fragments placed: 9 of 9", 3 << 20)), "{}", out(&status));
 
+	// Random access: byte ranges read through another node open only the sectors they touch,
+	// each checked against its block's signed root (blocktree_readSectors).
+	let ranges = [(&parted_path, &parted, (1u64 << 20) - 1000, 5000u64, "3 data sectors of 3 blocks"), (&small_path, &small, 70_000, 100, "1 data sectors of 1 blocks")];
+	for (i, (path, local, offset, len, opened)) in ranges.into_iter().enumerate() {
+		let copy = tmp.path().join(format!("range-{i}.bin"));
+		let (o, l) = (offset.to_string(), len.to_string());
+		let read = cli(file("read", &[path, "--offset", &o, "--len", &l, "--out", copy.to_str().unwrap()], &nodes[3])).await;
+		assert!(read.status.success() && err(&read).contains(opened), "read {len} bytes at {offset} of {path}: {}", err(&read));
+		assert!(std::fs::read(&copy).unwrap() == local[offset as usize..(offset + len) as usize], "the range read of {path} differs");
+	}
+	let header_only = nodes[3].rpc("blocktree_readSectors", vec![json!(small_block), json!(0), json!(0)]).await.expect("the header alone");
+	assert!(header_only["sectors"].as_array().is_some_and(|s| s.is_empty()) && header_only["sectorCount"] == json!(17), "{header_only}");
+	let past_the_end = nodes[3].rpc("blocktree_readSectors", vec![json!(small_block), json!(17), json!(1)]).await;
+	assert!(past_the_end.is_err_and(|e| e.to_string().contains("has 17 sectors")), "a read past the last sector is refused");
+	let unknown = nodes[3].rpc("blocktree_readSectors", vec![json!(format!("0x{}", "ab".repeat(32))), json!(0), json!(1)]).await;
+	assert!(unknown.is_err_and(|e| e.to_string().contains("has no block")), "an unknown block is refused");
+
 	// Then Eve vanishes with her fragments (a provider that lost everything and answers
 	// nothing): she misses her challenges, and every small block she held is repaired onto a
 	// provider that held nothing of it.

@@ -16,7 +16,7 @@
 //! header from the network or disk never makes a reader allocate or loop more than the limits
 //! allow.
 
-use codec::{Decode, DecodeWithMemTracking, Encode, Error as CodecError, Input, MaxEncodedLen};
+use codec::{Compact, Decode, DecodeWithMemTracking, Encode, Error as CodecError, Input, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::{ConstU32, H256};
 use sp_runtime::BoundedVec;
@@ -198,6 +198,21 @@ impl SignedBlockHeader {
 	/// The block's id.
 	pub fn id(&self) -> BlockId {
 		H256(sp_crypto_hashing::blake2_256(&self.encode()))
+	}
+
+	/// Where sector `index`'s ciphertext lies in the block's stored form (the encoded signed
+	/// header, the sector count, then each sector with its length): `start .. end` in bytes;
+	/// `None` past the last sector. The stored form is fixed by the header alone, so a node can
+	/// serve a sector range without parsing what comes before it.
+	pub fn sector_ciphertext_range(&self, index: u64) -> Option<core::ops::Range<u64>> {
+		let h = &self.header;
+		let len = h.sector_plaintext_len(index)? as u64 + AEAD_TAG_LEN as u64;
+		let full = h.sector_size as u64 + AEAD_TAG_LEN as u64;
+		let prefix = |bytes: u64| Compact(bytes as u32).encoded_size() as u64;
+		// Every sector before the last is full: the same length prefix and length.
+		let data = self.encoded_size() as u64 + prefix(h.sector_count());
+		let start = data.checked_add(index.checked_mul(prefix(full) + full)?)?.checked_add(prefix(len))?;
+		Some(start..start.checked_add(len)?)
 	}
 
 	/// Whether the signature is by `writer_keys` (the writer's current keys), for `chain`.

@@ -43,12 +43,16 @@ pub fn root(leaves: &[H256]) -> H256 {
 	}
 	let mut level: Vec<H256> = leaves.to_vec();
 	while level.len() > 1 {
-		level = level
-			.chunks(2)
-			.map(|pair| if pair.len() == 2 { node_hash(&pair[0], &pair[1]) } else { pair[0] })
-			.collect();
+		level = next_level(&level);
 	}
 	level[0]
+}
+
+fn next_level(level: &[H256]) -> Vec<H256> {
+	level
+		.chunks(2)
+		.map(|pair| if pair.len() == 2 { node_hash(&pair[0], &pair[1]) } else { pair[0] })
+		.collect()
 }
 
 /// Proof that a leaf sits at `index` in a tree of `leaf_count` leaves.
@@ -63,30 +67,69 @@ pub struct MerkleProof {
 	pub siblings: BoundedVec<H256, ConstU32<MAX_PROOF_LEN>>,
 }
 
-/// The proof for leaf `index`, or `None` if there is no such leaf.
+/// The proof for leaf `index`, or `None` if there is no such leaf. Builds the whole tree: to
+/// prove many leaves of one tree, build a [`MerkleTree`] once.
 pub fn prove(leaves: &[H256], index: usize) -> Option<MerkleProof> {
-	if index >= leaves.len() || leaves.len() > u32::MAX as usize {
+	if index >= leaves.len() {
 		return None;
 	}
-	let mut siblings = Vec::new();
-	let mut level: Vec<H256> = leaves.to_vec();
-	let mut i = index;
-	while level.len() > 1 {
-		let sibling = if i % 2 == 0 { i + 1 } else { i - 1 };
-		if sibling < level.len() {
-			siblings.push(level[sibling]);
+	MerkleTree::new(leaves.to_vec())?.prove(index)
+}
+
+/// A whole tree kept in memory (about twice its leaves), so that each proof is a walk up its
+/// levels rather than a rebuild: what a server answering many proofs of one tree needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MerkleTree {
+	/// `levels[0]` are the leaves; the last level is the root alone.
+	levels: Vec<Vec<H256>>,
+}
+
+impl MerkleTree {
+	/// The tree over `leaves` (hashed with [`leaf_hash`]); `None` for no leaves or more than
+	/// `u32::MAX` of them (no proof could name them).
+	pub fn new(leaves: Vec<H256>) -> Option<Self> {
+		if leaves.is_empty() || leaves.len() > u32::MAX as usize {
+			return None;
 		}
-		level = level
-			.chunks(2)
-			.map(|pair| if pair.len() == 2 { node_hash(&pair[0], &pair[1]) } else { pair[0] })
-			.collect();
-		i /= 2;
+		let mut levels = alloc::vec![leaves];
+		while let Some(top) = levels.last().filter(|l| l.len() > 1) {
+			let next = next_level(top);
+			levels.push(next);
+		}
+		Some(MerkleTree { levels })
 	}
-	Some(MerkleProof {
-		index: index as u32,
-		leaf_count: leaves.len() as u32,
-		siblings: BoundedVec::try_from(siblings).ok()?,
-	})
+
+	/// The root, as [`root`] computes it.
+	pub fn root(&self) -> H256 {
+		self.levels.last().and_then(|l| l.first()).copied().unwrap_or_else(empty_root)
+	}
+
+	/// The leaves.
+	pub fn leaves(&self) -> &[H256] {
+		&self.levels[0]
+	}
+
+	/// The proof for leaf `index`, as [`prove`] makes it; `None` past the last leaf.
+	pub fn prove(&self, index: usize) -> Option<MerkleProof> {
+		let leaf_count = self.leaves().len();
+		if index >= leaf_count {
+			return None;
+		}
+		let mut siblings = Vec::new();
+		let mut i = index;
+		for level in &self.levels[..self.levels.len() - 1] {
+			let sibling = i ^ 1;
+			if sibling < level.len() {
+				siblings.push(level[sibling]);
+			}
+			i /= 2;
+		}
+		Some(MerkleProof {
+			index: index as u32,
+			leaf_count: leaf_count as u32,
+			siblings: BoundedVec::try_from(siblings).ok()?,
+		})
+	}
 }
 
 /// Whether `leaf` (hashed with [`leaf_hash`]) is in the tree with `root` at the proof's index.

@@ -421,3 +421,21 @@ fn revoked_or_expired_write_cap_is_refused_on_random_access() {
 		Err(BlockError::NotAuthorized(CapError::Expired))
 	);
 }
+
+#[test]
+fn each_sector_is_found_in_the_stored_form_from_the_header_alone() {
+	let alice = owner();
+	let path = BlockPath::root_of(&alice.id()).join("file.bin").unwrap();
+	// Length prefixes of 1, 2 and 4 bytes; sector counts of 1 and 2 bytes; a short last sector.
+	for (sector_size, len) in [(512u32, 1usize), (512, 512), (512, 5 * 512 + 7), (512, 100 * 512 + 3), (65536, 3 * 65536 + 40), (65536, 65536)] {
+		let request = WriteRequest { path: &path, version: 1, write_caps: WriteCapChain::default(), readers: &[], sector_size };
+		let block = seal_block(&alice, request, &data(len), &ctx()).unwrap().0;
+		let stored = block.to_bytes();
+		for (i, sector) in block.sectors.iter().enumerate() {
+			let range = block.header.sector_ciphertext_range(i as u64).expect("a sector");
+			assert_eq!(&stored[range.start as usize..range.end as usize], &sector[..], "sector {i} of {len} bytes in {sector_size}-byte sectors");
+		}
+		assert_eq!(block.header.sector_ciphertext_range(block.sectors.len() as u64), None);
+		assert_eq!(block.header.sector_ciphertext_range(u64::MAX), None);
+	}
+}

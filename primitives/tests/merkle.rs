@@ -57,3 +57,19 @@ proptest! {
 		prop_assert!(!verify(&r, &bad, &proof));
 	}
 }
+
+#[test]
+fn a_kept_tree_has_the_root_and_proofs_of_the_leaves() {
+	use blocktree_primitives::merkle::MerkleTree;
+	assert!(MerkleTree::new(Vec::new()).is_none());
+	for n in [1usize, 2, 3, 7, 8, 9, 100] {
+		let l = leaves(n);
+		let tree = MerkleTree::new(l.clone()).expect("leaves");
+		assert_eq!(tree.root(), root(&l), "n={n}");
+		assert_eq!(tree.leaves(), &l[..]);
+		for i in 0..n {
+			assert!(verify(&root(&l), &l[i], &tree.prove(i).unwrap()), "n={n} i={i}");
+		}
+		assert!(tree.prove(n).is_none());
+	}
+}

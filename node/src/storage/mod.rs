@@ -13,6 +13,7 @@ pub mod chain;
 pub mod net;
 pub mod notices;
 pub mod rpc;
+pub mod sectors;
 pub mod transfer;
 pub mod tx;
 pub mod worker;
@@ -166,6 +167,8 @@ where
 pub struct Running {
 	/// The worker account's transfers.
 	pub transfers: Arc<transfer::Transfers>,
+	/// Reads of sector ranges with their proofs.
+	pub sectors: sectors::Sectors,
 	/// The chain reader.
 	pub chain: chain::Chain,
 	/// The fragment store.
@@ -232,7 +235,7 @@ impl Prepared {
 		});
 		task_manager.spawn_handle().spawn("storage-worker", Some("storage"), worker.run(events_rx));
 		log::info!(target: LOG_TARGET, "storage worker account {}, peer {local_peer}", account.to_ss58check());
-		Some(Arc::new(Running { transfers, chain, store: self.store, account, peer_id: local_peer.to_string(), notices }))
+		Some(Arc::new(Running { sectors: sectors::Sectors::new(transfers.clone()), transfers, chain, store: self.store, account, peer_id: local_peer.to_string(), notices }))
 	}
 }
 

@@ -17,6 +17,7 @@ use jsonrpsee::{
 	types::ErrorObjectOwned,
 	Extensions, PendingSubscriptionSink, SubscriptionMessage,
 };
+use blocktree_client::sectors::SectorRead;
 use sc_rpc_api::DenyUnsafe;
 use sp_core::{crypto::Ss58Codec, Bytes};
 
@@ -126,6 +127,14 @@ pub trait BlocktreeApi {
 	/// its holders and verified against the chain.
 	#[method(name = "readBlock")]
 	async fn read_block(&self, block: Hash, offset: u64, len: u64) -> RpcResult<Bytes>;
+
+	/// Sectors `first .. first + count` of stored block `block` (fewer at its end; at most
+	/// 4 MiB of ciphertext), each with its merkle proof, and the block's signed header: a
+	/// client checks each sector against the header's signed root and opens only what it
+	/// needs. `count` 0 returns the header alone. The first such read of a block on a node
+	/// reads the whole block once to hash its sectors.
+	#[method(name = "readSectors")]
+	async fn read_sectors(&self, block: Hash, first: u64, count: u64) -> RpcResult<SectorRead>;
 
 	/// Fetches fragment `index` of block `block` from its holder and verifies it against the
 	/// chain: whether the holder serves it. Returns the holder and the fragment's size. Unsafe
@@ -268,6 +277,11 @@ impl BlocktreeApiServer for BlocktreeRpc {
 		}
 		let running = self.running()?.clone();
 		running.transfers.read(block, offset, len).await.map(Bytes).map_err(|e| error(code::FAILED, e))
+	}
+
+	async fn read_sectors(&self, block: Hash, first: u64, count: u64) -> RpcResult<SectorRead> {
+		let running = self.running()?.clone();
+		running.sectors.read(block, first, count).await.map_err(|e| error(code::FAILED, e))
 	}
 
 	async fn check_fragment(&self, ext: &Extensions, block: Hash, index: u8) -> RpcResult<(String, u64)> {

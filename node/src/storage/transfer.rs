@@ -394,6 +394,11 @@ impl Transfers {
 		Ok(slots)
 	}
 
+	/// The size the chain records for block `id`, if it has it.
+	pub fn block_size(&self, id: &DataBlockId) -> Option<u64> {
+		self.chain.block(id).map(|record| record.size)
+	}
+
 	/// Bytes `offset .. offset + len` of stored block `id` (fewer at its end). Fetches only
 	/// the data fragments the range covers; rebuilds from any `k` if one of them fails.
 	pub async fn read(&self, id: DataBlockId, offset: u64, len: u64) -> Result<Vec<u8>, String> {

@@ -9,6 +9,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
+# A second run must find nothing to do (setup is idempotent and records what it did).
+bash scripts/setup.sh --check
+export PATH="$HOME/.cargo/bin:$PATH"
+echo "[test] docs/architecture.md's [built]/[planned] marks against the workspace"
+bash scripts/check-docs.sh
 echo "[test] pallet benchmarks as tests (runtime-benchmarks feature)"
 cargo nextest run --no-fail-fast -p pallet-principals -p pallet-endpoints -p pallet-storage-contracts -p pallet-fragments \
 	--features runtime-benchmarks -E 'test(/^benchmarking::/)'

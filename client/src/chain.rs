@@ -59,7 +59,7 @@ pub struct Included {
 /// Parses an account key: a secret URI such as `//Alice`, a 12/24-word phrase or a 0x seed.
 pub fn signer_from_suri(suri: &str) -> Result<sr25519::Pair, String> {
 	sr25519::Pair::from_string(suri, None)
-		.map_err(|e| format!("--signer is not a valid secret URI ({e:?}): try //Alice on a dev chain"))
+		.map_err(|e| format!("the signing account is not a valid secret URI or mnemonic ({e:?}): try //Alice on a dev chain"))
 }
 
 /// The account id of `pair`.

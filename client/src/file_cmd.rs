@@ -52,7 +52,7 @@ pub struct FileArgs {
 	#[arg(long)]
 	pub key_file: PathBuf,
 	/// The node's JSON-RPC WebSocket address.
-	#[arg(long, default_value = DEFAULT_RPC_URL)]
+	#[arg(long, env = "BLOCKTREE_RPC_URL", default_value = DEFAULT_RPC_URL)]
 	pub rpc_url: String,
 	#[command(flatten)]
 	pub password: PasswordArgs,
@@ -159,7 +159,7 @@ impl FileCmd {
 }
 
 fn parse_path(path: &str) -> Result<BlockPath, String> {
-	BlockPath::parse(path).map_err(|e| format!("'{path}' is not a tree path ({e:?}): write /<principal hex>/<name>/..."))
+	crate::principal_cmd::parse_tree_path(path)
 }
 
 fn writer_or_own(writer: Option<&str>, keys: &PrincipalKeys) -> Result<PrincipalId, String> {

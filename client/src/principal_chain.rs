@@ -12,7 +12,7 @@ use blocktree_primitives::{
 use blocktree_runtime::{AccountId, Balance, BlockNumber, PrincipalsCall, RuntimeCall, RuntimeEvent};
 use pallet_principals::{Event as PrincipalsEvent, WriteRequest};
 
-use crate::chain::{account_of, signer_from_suri, ChainClient, Included};
+use crate::chain::{account_of, ChainClient, Included};
 
 /// A pending write request as the runtime API returns it.
 pub type PendingRequest = (u64, WriteRequest<AccountId, BlockNumber, Balance>);
@@ -24,14 +24,6 @@ pub fn block_on<T>(work: impl std::future::Future<Output = Result<T, String>>) -
 		.build()
 		.map_err(|e| format!("cannot start an async runtime: {e}"))?
 		.block_on(work)
-}
-
-/// The signing account from `--signer` or `BLOCKTREE_SIGNER`.
-pub fn signer(arg: &Option<String>) -> Result<sp_core::sr25519::Pair, String> {
-	match arg.clone().or_else(|| std::env::var("BLOCKTREE_SIGNER").ok()) {
-		Some(suri) => signer_from_suri(&suri),
-		None => Err("no account to sign with: pass --signer (e.g. //Alice) or set BLOCKTREE_SIGNER".into()),
-	}
 }
 
 fn principals_events(included: &Included) -> impl Iterator<Item = &PrincipalsEvent<blocktree_runtime::Runtime>> {

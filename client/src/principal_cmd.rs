@@ -53,12 +53,47 @@ pub struct PasswordArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ChainArgs {
 	/// The node's JSON-RPC WebSocket address.
-	#[arg(long, default_value = crate::chain::DEFAULT_RPC_URL)]
+	#[arg(long, env = "BLOCKTREE_RPC_URL", default_value = crate::chain::DEFAULT_RPC_URL)]
 	pub rpc_url: String,
-	/// The account that signs and pays: a secret URI such as `//Alice` on a dev chain, or a
-	/// mnemonic; else the `BLOCKTREE_SIGNER` environment variable.
-	#[arg(long)]
+	/// The account that signs and pays: a secret URI such as `//Alice` on a dev chain. A real
+	/// account's secret does not belong on the command line (shell history, `ps`): use
+	/// `--signer-file`, the `BLOCKTREE_SIGNER` environment variable, or the prompt.
+	#[arg(long, conflicts_with = "signer_file")]
 	pub signer: Option<String>,
+	/// A file holding the signing account's secret URI or mnemonic (one line; keep it mode
+	/// 0600).
+	#[arg(long)]
+	pub signer_file: Option<PathBuf>,
+}
+
+impl ChainArgs {
+	/// The signing account: `--signer`, else `--signer-file`, else `BLOCKTREE_SIGNER`, else a
+	/// prompt on the terminal.
+	pub fn signer(&self) -> Result<sp_core::sr25519::Pair, String> {
+		if let Some(suri) = &self.signer {
+			if !suri.starts_with("//") {
+				eprintln!("warning: a secret given with --signer shows in `ps` and your shell history: prefer --signer-file or BLOCKTREE_SIGNER");
+			}
+			return crate::chain::signer_from_suri(suri)
+		}
+		if let Some(file) = &self.signer_file {
+			let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read --signer-file {}: {e}", file.display()))?;
+			if std::fs::metadata(file).is_ok_and(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 != 0) {
+				eprintln!("warning: {} is readable by other users: chmod 600 it", file.display());
+			}
+			return crate::chain::signer_from_suri(text.trim())
+				.map_err(|e| format!("{e} (in {})", file.display()))
+		}
+		if let Ok(suri) = std::env::var("BLOCKTREE_SIGNER") {
+			return crate::chain::signer_from_suri(&suri).map_err(|e| format!("BLOCKTREE_SIGNER: {e}"))
+		}
+		if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+			let suri = rpassword::prompt_password("secret URI or mnemonic of the signing account: ")
+				.map_err(|e| format!("cannot read the secret: {e}"))?;
+			return crate::chain::signer_from_suri(suri.trim())
+		}
+		Err("no account to sign with: pass --signer-file FILE, set BLOCKTREE_SIGNER, or --signer //Alice on a dev chain".into())
+	}
 }
 
 /// Which chain an offline command signs for: its genesis hash, given or asked of a node.
@@ -287,6 +322,16 @@ pub(crate) fn parse_hash(s: &str, what: &str) -> Result<sp_core::H256, String> {
 	Ok(sp_core::H256::from(bytes))
 }
 
+/// Parses a tree path, `/<root principal id>/<name>/...`; the root id may be written with or
+/// without `0x` (as `principal show` prints ids), and is stored without.
+pub fn parse_tree_path(path: &str) -> Result<BlockPath, String> {
+	let plain = match path.strip_prefix("/0x") {
+		Some(rest) => format!("/{rest}"),
+		None => path.to_string(),
+	};
+	BlockPath::parse(&plain).map_err(|e| format!("'{path}' is not a tree path ({e}): write /<root principal id, 64 hex digits>/<name>/..."))
+}
+
 fn parse_principal_id(s: &str) -> Result<PrincipalId, String> {
 	parse_hash(s, "a principal id")
 }
@@ -447,7 +492,7 @@ impl PrincipalCmd {
 			},
 			PrincipalCmd::IssueCap { key_file, subject, prefix, cap, network, password } => {
 				let subject = parse_principal_id(subject)?;
-				let prefix = BlockPath::parse(prefix).map_err(|e| format!("--prefix: {e}"))?;
+				let prefix = parse_tree_path(prefix).map_err(|e| format!("--prefix: {e}"))?;
 				let chain = read_chain_file(cap.chain_file.as_deref())?;
 				let tag = chain_tag(network)?;
 				let keys = load_keys(key_file, password)?;
@@ -457,7 +502,7 @@ impl PrincipalCmd {
 				emit_chain(full, cap.out.as_deref())
 			},
 			PrincipalCmd::Register { key_file, password, chain } => {
-				let signer = principal_chain::signer(&chain.signer)?;
+				let signer = chain.signer()?;
 				let keys = load_keys(key_file, password)?;
 				block_on(async {
 					let client = ChainClient::connect(&chain.rpc_url).await?;
@@ -466,7 +511,7 @@ impl PrincipalCmd {
 				.map(|done| println!("{done}"))
 			},
 			PrincipalCmd::ClaimRoot { chain } => {
-				let signer = principal_chain::signer(&chain.signer)?;
+				let signer = chain.signer()?;
 				block_on(async {
 					let client = ChainClient::connect(&chain.rpc_url).await?;
 					principal_chain::claim_root(&client, &signer).await
@@ -474,8 +519,8 @@ impl PrincipalCmd {
 				.map(|done| println!("{done}"))
 			},
 			PrincipalCmd::Request { prefix, chain } => {
-				let prefix = BlockPath::parse(prefix).map_err(|e| format!("--prefix: {e}"))?;
-				let signer = principal_chain::signer(&chain.signer)?;
+				let prefix = parse_tree_path(prefix).map_err(|e| format!("--prefix: {e}"))?;
+				let signer = chain.signer()?;
 				block_on(async {
 					let client = ChainClient::connect(&chain.rpc_url).await?;
 					principal_chain::request(&client, &signer, prefix).await
@@ -491,7 +536,7 @@ impl PrincipalCmd {
 				.map(|pending| print!("{}", principal_chain::describe_pending(&pending)))
 			},
 			PrincipalCmd::Approve { key_file, owner, request, cap: cap_args, password, chain } => {
-				let signer = principal_chain::signer(&chain.signer)?;
+				let signer = chain.signer()?;
 				let issuer_chain = read_chain_file(cap_args.chain_file.as_deref())?;
 				let keys = load_keys(key_file, password)?;
 				let owner = match owner {
@@ -523,7 +568,7 @@ impl PrincipalCmd {
 			},
 			PrincipalCmd::Reject { owner, request, chain } => {
 				let owner = parse_principal_id(owner)?;
-				let signer = principal_chain::signer(&chain.signer)?;
+				let signer = chain.signer()?;
 				block_on(async {
 					let client = ChainClient::connect(&chain.rpc_url).await?;
 					principal_chain::reject(&client, &signer, owner, *request).await
@@ -532,7 +577,7 @@ impl PrincipalCmd {
 			},
 			PrincipalCmd::MayWrite { writer, path, chain_file, chain } => {
 				let writer = parse_principal_id(writer)?;
-				let path = BlockPath::parse(path).map_err(|e| format!("--path: {e}"))?;
+				let path = parse_tree_path(path).map_err(|e| format!("--path: {e}"))?;
 				let caps = WriteCapChain::try_from(read_chain_file(chain_file.as_deref())?.into_inner())
 					.map_err(|_| "chain too long".to_string())?;
 				let verdict = block_on(async {
@@ -547,6 +592,23 @@ impl PrincipalCmd {
 					Err(rule) => Err(format!("not allowed to write {path}: {rule:?}")),
 				}
 			},
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn tree_paths_take_the_root_id_with_or_without_0x_and_bad_ones_say_how() {
+		let id = "ab".repeat(32);
+		let plain = parse_tree_path(&format!("/{id}/photos/a.jpg")).unwrap();
+		assert_eq!(parse_tree_path(&format!("/0x{id}/photos/a.jpg")).unwrap(), plain);
+		assert_eq!(plain.to_string(), format!("/{id}/photos/a.jpg"));
+		for bad in ["photos", "/", "/abc/photos", &format!("/0x0x{id}/x")] {
+			let err = parse_tree_path(bad).unwrap_err();
+			assert!(err.contains("is not a tree path") && err.contains("64 hex digits"), "{bad}: {err}");
 		}
 	}
 }

@@ -13,7 +13,7 @@ use sp_core::crypto::Ss58Codec;
 
 use crate::{
 	chain::{account_of, ChainClient, Included},
-	principal_chain::{block_on, signer},
+	principal_chain::block_on,
 	principal_cmd::ChainArgs,
 };
 
@@ -104,7 +104,7 @@ pub enum StorageCmd {
 	/// List the chain's offers.
 	Offers {
 		/// The node's JSON-RPC WebSocket address.
-		#[arg(long, default_value = crate::chain::DEFAULT_RPC_URL)]
+		#[arg(long, env = "BLOCKTREE_RPC_URL", default_value = crate::chain::DEFAULT_RPC_URL)]
 		rpc_url: String,
 	},
 	/// Open a contract against an offer (the signer is the client and pays the whole price
@@ -235,7 +235,7 @@ impl StorageCmd {
 			},
 			StorageCmd::UpdateOffer { offer, capacity, price, collateral, min_periods, min_size, chain } => {
 				let id = *offer;
-				let signer = signer(&chain.signer)?;
+				let signer = chain.signer()?;
 				block_on(async {
 					let client = ChainClient::connect(&chain.rpc_url).await?;
 					let now: Option<Offer> = client.runtime_call("StorageContractsApi_offer", id).await?;
@@ -267,7 +267,7 @@ impl StorageCmd {
 			},
 			StorageCmd::Contract { offer, size, periods, max_price, min_collateral, chain } => {
 				let (id, size, periods) = (*offer, *size, *periods);
-				let signer = signer(&chain.signer)?;
+				let signer = chain.signer()?;
 				// One runtime for the whole exchange: the connection lives on it.
 				let included = block_on(async {
 					let client = ChainClient::connect(&chain.rpc_url).await?;
@@ -296,7 +296,7 @@ impl StorageCmd {
 			StorageCmd::Contracts { account, chain } => {
 				let who = match account {
 					Some(text) => ss58_account(text)?,
-					None => account_of(&signer(&chain.signer)?),
+					None => account_of(&chain.signer()?),
 				};
 				let listed: Vec<(ContractId, Contract)> = block_on(async {
 					let client = ChainClient::connect(&chain.rpc_url).await?;
@@ -324,7 +324,7 @@ impl StorageCmd {
 
 /// Signs and submits a storage-contracts call with the `--signer` account.
 fn submit(chain: &ChainArgs, call: ContractsCall<blocktree_runtime::Runtime>) -> Result<Included, String> {
-	let signer = signer(&chain.signer)?;
+	let signer = chain.signer()?;
 	block_on(async {
 		let client = ChainClient::connect(&chain.rpc_url).await?;
 		client.submit(&signer, RuntimeCall::StorageContracts(call)).await

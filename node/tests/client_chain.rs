@@ -178,6 +178,14 @@ async fn register_claim_request_approve_reject_and_check_write_access() {
 	let nosigner = principal(args(&["claim-root", "--rpc-url", &rpc])).await;
 	assert!(!nosigner.status.success());
 	assert!(err(&nosigner).contains("pass --signer"), "{}", err(&nosigner));
+	// A secret from a file, not the command line: Charlie signs (and has no principal).
+	let dir = common::TempDir::new("signer");
+	let secret = dir.0.join("charlie.secret");
+	std::fs::write(&secret, "//Charlie\n").unwrap();
+	let from_file = principal(args(&["claim-root", "--rpc-url", &rpc, "--signer-file", secret.to_str().unwrap()])).await;
+	assert!(err(&from_file).contains("NoPrincipalForAccount"), "signed by the file's account: {}", err(&from_file));
+	let missing = principal(args(&["claim-root", "--rpc-url", &rpc, "--signer-file", "/nonexistent/secret"])).await;
+	assert!(err(&missing).contains("cannot read --signer-file"), "{}", err(&missing));
 
 	storage_market_through_the_cli(&rpc).await;
 	node.assert_running();

@@ -521,6 +521,38 @@ fn open_fetched(bytes: &[u8], expected: Expected<'_>, keys: &PrincipalKeys, ctx:
 	open_block(&sealed, keys, ctx).map_err(|e| format!("cannot open {path} (block {block:?}): {e:?}"))
 }
 
+/// A side file `<local>.partial` (readable by the owner only: it holds plaintext) that
+/// [`publish`] links into place when complete: a failed read leaves no half-written file, and
+/// a file that appeared at `local` meanwhile is not overwritten. The caller removes the side
+/// file either way.
+fn create_partial(local: &std::path::Path) -> Result<(PathBuf, std::fs::File), String> {
+	if local.exists() {
+		return Err(format!("{} exists: choose another path (nothing was overwritten)", local.display()))
+	}
+	let mut partial = local.as_os_str().to_owned();
+	partial.push(".partial");
+	let partial = PathBuf::from(partial);
+	let out = std::fs::OpenOptions::new()
+		.write(true)
+		.create_new(true)
+		.mode(0o600)
+		.open(&partial)
+		.map_err(|e| match e.kind() {
+			std::io::ErrorKind::AlreadyExists => format!("{} exists, probably left by an interrupted read: remove it and retry", partial.display()),
+			_ => format!("cannot create {}: {e}", partial.display()),
+		})?;
+	Ok((partial, out))
+}
+
+/// Flushes `out` (written at `partial`) to disk and links it at `local`.
+fn publish(out: &std::fs::File, partial: &std::path::Path, local: &std::path::Path) -> Result<(), String> {
+	out.sync_all().map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+	std::fs::hard_link(partial, local).map_err(|e| match e.kind() {
+		std::io::ErrorKind::AlreadyExists => format!("{} appeared meanwhile: nothing was overwritten", local.display()),
+		_ => format!("cannot move {} to {}: {e}", partial.display(), local.display()),
+	})
+}
+
 async fn get(path: &str, local: &PathBuf, writer: Option<&str>, args: &FileArgs) -> Result<(), String> {
 	let path = parse_path(path)?;
 	let keys = load_keys(&args.key_file, &args.password)?;
@@ -535,21 +567,7 @@ async fn get(path: &str, local: &PathBuf, writer: Option<&str>, args: &FileArgs)
 	let started = Instant::now();
 	let top = reader.fetch(block, path.clone(), Some(version)).await?;
 
-	// Written to a side file (readable by the owner only: it is plaintext) and linked into
-	// place when complete: a failed get leaves no half-written file, and a file that appeared
-	// at `local` meanwhile is not overwritten.
-	let mut partial = local.as_os_str().to_owned();
-	partial.push(".partial");
-	let partial = PathBuf::from(partial);
-	let mut out = std::fs::OpenOptions::new()
-		.write(true)
-		.create_new(true)
-		.mode(0o600)
-		.open(&partial)
-		.map_err(|e| match e.kind() {
-			std::io::ErrorKind::AlreadyExists => format!("{} exists, probably left by an interrupted get: remove it and retry", partial.display()),
-			_ => format!("cannot create {}: {e}", partial.display()),
-		})?;
+	let (partial, mut out) = create_partial(local)?;
 	let written = async {
 		let mut size = 0u64;
 		match file_format::parse(&top)? {
@@ -581,11 +599,7 @@ async fn get(path: &str, local: &PathBuf, writer: Option<&str>, args: &FileArgs)
 				}
 			},
 		}
-		out.sync_all().map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
-		std::fs::hard_link(&partial, local).map_err(|e| match e.kind() {
-			std::io::ErrorKind::AlreadyExists => format!("{} appeared during the get: nothing was overwritten", local.display()),
-			_ => format!("cannot move {} to {}: {e}", partial.display(), local.display()),
-		})?;
+		publish(&out, &partial, local)?;
 		Ok::<u64, String>(size)
 	}
 	.await;
@@ -600,8 +614,39 @@ async fn get(path: &str, local: &PathBuf, writer: Option<&str>, args: &FileArgs)
 /// Opens block `block` for random access (header only) and checks it is what it was listed as.
 async fn open_for_range(client: &ChainClient, expected: Expected<'_>, keys: &PrincipalKeys, ctx: &KnownPrincipals) -> Result<BlockReader, String> {
 	let reader = BlockReader::open(client, expected.block, keys, ctx).await?;
-	expected.check(&reader.header.header)?;
+	expected.check(reader.header())?;
 	Ok(reader)
+}
+
+/// Which bytes of which parts (`(part, from, to)`, part-relative) hold file bytes
+/// `offset .. offset + len`, for parts of lengths `parts`; nothing for an empty range or one
+/// past the end.
+fn spans(parts: &[u64], offset: u64, len: u64) -> Vec<(usize, u64, u64)> {
+	let end = offset.saturating_add(len);
+	let mut spans = Vec::new();
+	if end <= offset {
+		return spans
+	}
+	let mut part_start = 0u64;
+	for (i, part_len) in parts.iter().enumerate() {
+		let part_end = part_start.saturating_add(*part_len);
+		if part_end > offset && part_start < end {
+			spans.push((i, offset.max(part_start) - part_start, end.min(part_end) - part_start));
+		}
+		if part_end >= end {
+			break
+		}
+		part_start = part_end;
+	}
+	spans
+}
+
+/// File bytes `from .. to` of a data block (after its kind byte, which must say DATA).
+async fn read_data(client: &ChainClient, reader: &BlockReader, from: u64, to: u64) -> Result<Vec<u8>, String> {
+	if reader.read(client, 0, 1).await?.first() != Some(&file_format::DATA) {
+		return Err(format!("block {:?} ({}) does not hold file bytes", reader.block(), reader.header().path))
+	}
+	reader.read(client, 1 + from, to - from).await
 }
 
 async fn read_range(path: &str, offset: u64, len: u64, writer: Option<&str>, out: Option<&PathBuf>, args: &FileArgs) -> Result<(), String> {
@@ -612,55 +657,64 @@ async fn read_range(path: &str, offset: u64, len: u64, writer: Option<&str>, out
 	let (block, version) = latest(&client, &path, writer).await?.ok_or_else(|| format!("nothing stored at {path} by {writer:?}"))?;
 	let ctx = context(&client, writer, &keys).await?;
 	let top = open_for_range(&client, Expected { block, writer, path: &path, version: Some(version) }, &keys, &ctx).await?;
-	let mut sink: Box<dyn Write> = match out {
-		Some(out) => Box::new(
-			std::fs::OpenOptions::new()
-				.write(true)
-				.create_new(true)
-				.mode(0o600)
-				.open(out)
-				.map_err(|e| format!("cannot create {} (it must not exist): {e}", out.display()))?,
-		),
-		None => Box::new(std::io::stdout().lock()),
-	};
-	let mut written = 0u64;
-	let mut write = |bytes: &[u8]| {
-		written += bytes.len() as u64;
-		sink.write_all(bytes).map_err(|e| format!("cannot write the bytes read: {e}"))
-	};
-	let (mut blocks, mut sectors) = (1, 0);
-	match top.read(&client, 0, 1).await?.first() {
-		Some(&file_format::DATA) => {
-			sectors += top.sectors_of(1 + offset..(1 + offset).saturating_add(len)).count().max(1);
-			write(&top.read(&client, 1 + offset, len).await?)?;
+	// The file's size and the parts (one, the block itself, for a small file) the range
+	// touches, each opened as it is reached.
+	let (size, manifest) = match top.read(&client, 0, 1).await?.first() {
+		Some(&file_format::DATA) => (top.len() - 1, None),
+		Some(&file_format::MANIFEST) if top.len() <= MANIFEST_PEEK => match file_format::parse(&top.read(&client, 0, top.len()).await?)? {
+			FileBlock::Manifest(manifest) => (manifest.size, Some(manifest)),
+			FileBlock::Data(_) => return Err(format!("{path} (block {block:?}) is not a readable file")),
 		},
-		Some(&file_format::MANIFEST) if top.len() <= MANIFEST_PEEK => {
-			let FileBlock::Manifest(manifest) = file_format::parse(&top.read(&client, 0, top.len()).await?)? else {
-				return Err(format!("{path} (block {block:?}) is not a readable file"))
-			};
-			let end = offset.saturating_add(len).min(manifest.size);
-			let mut part_start = 0u64;
-			for (i, part) in manifest.parts.iter().enumerate() {
-				let part_end = part_start.saturating_add(part.len);
-				if part_end > offset && part_start < end {
+		_ => return Err(format!("{path} (block {block:?}) is not a readable file")),
+	};
+	let lens: Vec<u64> = manifest.as_ref().map_or_else(|| vec![size], |m| m.parts.iter().map(|p| p.len).collect());
+	let (partial, mut file) = match out {
+		Some(out) => {
+			let (partial, file) = create_partial(out)?;
+			(Some(partial), Some(file))
+		},
+		None => (None, None),
+	};
+	let mut stdout = std::io::stdout().lock();
+	let (mut written, mut blocks, mut sectors) = (0u64, 1, top.sectors_opened());
+	let copied = async {
+		for (i, from, to) in spans(&lens, offset, len) {
+			let bytes = match &manifest {
+				None => read_data(&client, &top, from, to).await?,
+				Some(manifest) => {
+					let part = &manifest.parts[i];
 					let part_path = file_format::part_path(&path, version, i as u64)?;
 					let expected = Expected { block: part.block, writer, path: &part_path, version: None };
 					let reader = open_for_range(&client, expected, &keys, &ctx).await?;
 					if reader.len() != part.len + 1 {
 						return Err(format!("part {i} of {path} is not the data its manifest lists"))
 					}
-					let (from, to) = (offset.max(part_start) - part_start, end.min(part_end) - part_start);
-					blocks += 1;
-					sectors += reader.sectors_of(1 + from..1 + to).count();
-					write(&reader.read(&client, 1 + from, to - from).await?)?;
-				}
-				part_start = part_end;
-			}
-		},
-		_ => return Err(format!("{path} (block {block:?}) is not a readable file")),
+					let bytes = read_data(&client, &reader, from, to).await?;
+					(blocks, sectors) = (blocks + 1, sectors + reader.sectors_opened());
+					bytes
+				},
+			};
+			written += bytes.len() as u64;
+			let sink: &mut dyn Write = match file.as_mut() {
+				Some(file) => file,
+				None => &mut stdout,
+			};
+			sink.write_all(&bytes).map_err(|e| format!("cannot write the bytes read: {e}"))?;
+		}
+		if manifest.is_none() {
+			sectors = top.sectors_opened();
+		}
+		match (&file, &partial, out) {
+			(Some(file), Some(partial), Some(out)) => publish(file, partial, out),
+			_ => stdout.flush().map_err(|e| format!("cannot write the bytes read: {e}")),
+		}
 	}
-	sink.flush().map_err(|e| format!("cannot write the bytes read: {e}"))?;
-	eprintln!("read {written} bytes at {offset} of {path} (version {version}): {sectors} data sectors of {blocks} blocks opened");
+	.await;
+	if let Some(partial) = &partial {
+		let _ = std::fs::remove_file(partial);
+	}
+	copied.map_err(|e| if out.is_some() { format!("{e} (nothing was written)") } else { e })?;
+	eprintln!("read {written} bytes at {offset} of {path} ({size} bytes, version {version}): {sectors} sectors of {blocks} blocks opened");
 	Ok(())
 }
 
@@ -711,6 +765,20 @@ mod tests {
 	use blocktree_primitives::crypto::KeyScheme;
 
 	use super::*;
+
+	#[test]
+	fn ranges_map_onto_the_parts_they_touch_and_nothing_past_the_end() {
+		let parts = [100u64, 100, 50];
+		assert_eq!(spans(&parts, 0, 10), vec![(0, 0, 10)]);
+		assert_eq!(spans(&parts, 95, 10), vec![(0, 95, 100), (1, 0, 5)]);
+		assert_eq!(spans(&parts, 100, 100), vec![(1, 0, 100)], "exactly one part, from its first byte to its last");
+		assert_eq!(spans(&parts, 99, 102), vec![(0, 99, 100), (1, 0, 100), (2, 0, 1)], "across three parts");
+		assert_eq!(spans(&parts, 240, 1000), vec![(2, 40, 50)], "clipped at the end");
+		assert_eq!(spans(&parts, 250, 10), vec![], "past the end");
+		assert_eq!(spans(&parts, 10, 0), vec![], "nothing asked");
+		assert_eq!(spans(&parts, u64::MAX, u64::MAX), vec![], "no overflow");
+		assert_eq!(spans(&[0], 0, 10), vec![], "an empty file");
+	}
 
 	#[test]
 	fn a_node_cannot_serve_another_block_for_the_one_asked_for() {

@@ -10,9 +10,9 @@
 use std::{future::Future, ops::Range};
 
 use blocktree_primitives::{
-	block::{SignedBlockHeader, AEAD_TAG_LEN},
+	block::{BlockHeader, SignedBlockHeader, AEAD_TAG_LEN},
 	cap::CapContext,
-	crypto::{block_key_for, read_sector, BlockKey, PrincipalKeys},
+	crypto::{block_key_for, read_sector, BlockError, BlockKey, PrincipalKeys},
 	merkle::MerkleProof,
 };
 use blocktree_runtime::Hash;
@@ -88,16 +88,16 @@ pub fn check_sector_read(block: Hash, first: u64, count: u64, read: SectorRead) 
 	let mut bytes = &read.header[..];
 	let header = SignedBlockHeader::decode(&mut bytes).map_err(|e| format!("the node served a malformed header for block {block:?}: {e}"))?;
 	if !bytes.is_empty() || header.id() != block {
-		return Err(format!("the node served another block's header in place of {block:?}"))
+		return Err(format!("the node served another block's header in place of {block:?}: {OTHER_NODE}"))
 	}
 	let sector_count = header.header.sector_count();
 	if read.sector_count != sector_count || read.first != first {
-		return Err(format!("the node's answer for block {block:?} does not describe its header or the sectors asked for"))
+		return Err(format!("the node's answer for block {block:?} does not describe its header or the sectors asked for: {OTHER_NODE}"))
 	}
 	let wanted = if first >= sector_count { 0 } else { count.min(sector_count - first) };
 	if read.sectors.len() as u64 != wanted || read.proofs.len() as u64 != wanted {
 		return Err(format!(
-			"the node returned {} sectors and {} proofs of block {block:?} at {first}, {wanted} were asked for",
+			"the node returned {} sectors and {} proofs of block {block:?} at {first}, {wanted} were asked for: {OTHER_NODE}",
 			read.sectors.len(),
 			read.proofs.len()
 		))
@@ -121,14 +121,19 @@ pub async fn read_sectors(client: &ChainClient, block: Hash, first: u64, count: 
 	check_sector_read(block, first, count, read)
 }
 
+/// Advice for a reader whose node served something wrong.
+const OTHER_NODE: &str = "read through another node (--rpc-url or BLOCKTREE_RPC_URL)";
+
 /// An opened block: its header verified (signature, the writer's authority to write its path)
 /// and its key unwrapped for the reader, ready for reads of any byte range.
 pub struct BlockReader {
-	/// The block's id.
-	pub block: Hash,
-	/// Its signed header.
-	pub header: SignedBlockHeader,
+	block: Hash,
+	header: SignedBlockHeader,
 	key: BlockKey,
+	/// Sector 0's plaintext once read (it holds a file block's kind byte, read first).
+	head: std::sync::Mutex<Option<Vec<u8>>>,
+	/// Sectors fetched and opened so far.
+	opened: std::sync::atomic::AtomicU64,
 }
 
 impl BlockReader {
@@ -139,10 +144,32 @@ impl BlockReader {
 		Self::from_header(block, header, keys, ctx)
 	}
 
-	/// Opens a header already at hand.
+	/// Opens a header already at hand, which must be block `block`'s.
 	pub fn from_header(block: Hash, header: SignedBlockHeader, keys: &PrincipalKeys, ctx: &impl CapContext) -> Result<Self, String> {
-		let key = block_key_for(&header, keys, ctx).map_err(|e| format!("cannot open block {block:?}: {e:?}"))?;
-		Ok(BlockReader { block, header, key })
+		if header.id() != block {
+			return Err(format!("the header given is not block {block:?}'s: {OTHER_NODE}"))
+		}
+		let key = block_key_for(&header, keys, ctx).map_err(|e| match e {
+			BlockError::NoReadCap =>
+				format!("you hold no read cap for block {block:?} ({}): ask its writer to share it with you", header.header.path),
+			e => format!("cannot open block {block:?} ({}): {e}", header.header.path),
+		})?;
+		Ok(BlockReader { block, header, key, head: Default::default(), opened: Default::default() })
+	}
+
+	/// The block's id.
+	pub fn block(&self) -> Hash {
+		self.block
+	}
+
+	/// Its verified header.
+	pub fn header(&self) -> &BlockHeader {
+		&self.header.header
+	}
+
+	/// Sectors fetched and opened so far.
+	pub fn sectors_opened(&self) -> u64 {
+		self.opened.load(std::sync::atomic::Ordering::Relaxed)
 	}
 
 	/// The block's plaintext length.
@@ -182,21 +209,34 @@ impl BlockReader {
 		let sectors = self.sectors_of(offset..end);
 		let per_call = sectors_per_read(h.sector_size);
 		let mut out = Vec::with_capacity(end.saturating_sub(offset) as usize);
+		let take = |out: &mut Vec<u8>, index: u64, plain: &[u8]| {
+			let start = index * h.sector_size as u64;
+			let from = offset.max(start) - start;
+			let to = end.min(start + plain.len() as u64) - start;
+			out.extend_from_slice(&plain[from as usize..to as usize]);
+		};
 		let mut next = sectors.start;
+		if next == 0 && next < sectors.end {
+			if let Some(head) = self.head.lock().expect("no panics under the lock; qed").as_deref() {
+				take(&mut out, 0, head);
+				next = 1;
+			}
+		}
 		while next < sectors.end {
 			let count = per_call.min(sectors.end - next);
 			let got = fetch(next, count).await?;
 			if got.header != self.header || got.first != next || got.sectors.len() as u64 != count {
-				return Err(format!("the node answered for other sectors than {next}..{} of block {:?}", next + count, self.block))
+				return Err(format!("the node answered for other sectors than {next}..{} of block {:?}: {OTHER_NODE}", next + count, self.block))
 			}
 			for (j, (ciphertext, proof)) in got.sectors.iter().enumerate() {
 				let index = next + j as u64;
 				let plain = read_sector(h, &self.key, index, ciphertext, proof)
-					.map_err(|e| format!("sector {index} of block {:?} failed its check: {e:?} (the node serves bad data)", self.block))?;
-				let start = index * h.sector_size as u64;
-				let from = offset.max(start) - start;
-				let to = end.min(start + plain.len() as u64) - start;
-				out.extend_from_slice(&plain[from as usize..to as usize]);
+					.map_err(|e| format!("sector {index} of block {:?} failed its check ({e}): the node serves bad data; {OTHER_NODE}", self.block))?;
+				self.opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+				take(&mut out, index, &plain);
+				if index == 0 {
+					*self.head.lock().expect("no panics under the lock; qed") = Some(plain);
+				}
 			}
 			next += count;
 		}
@@ -243,8 +283,8 @@ mod tests {
 	fn any_byte_range_reads_only_its_sectors_and_matches_the_plaintext() {
 		let (alice, ctx, block, plain) = sealed(10 * 512 + 77, 512);
 		let id = block.header.id();
-		let reader = BlockReader::from_header(id, block.header.clone(), &alice, &ctx).unwrap();
 		for (offset, len) in [(0u64, 1u64), (0, 512), (511, 2), (1000, 3000), (5 * 512, 512), (10 * 512, 77), (10 * 512 + 76, 100), (0, u64::MAX), (99_999, 5)] {
+			let reader = BlockReader::from_header(id, block.header.clone(), &alice, &ctx).unwrap();
 			let asked = std::cell::RefCell::new(Vec::new());
 			let got = futures::executor::block_on(reader.read_with(offset, len, |first, count| {
 				asked.borrow_mut().push((first, count));
@@ -297,6 +337,34 @@ mod tests {
 		let (_, ctx, block, _) = sealed(100, 512);
 		let bob = PrincipalKeys::from_seed(KeyScheme::Sr25519, [2; 32]);
 		let err = BlockReader::from_header(block.header.id(), block.header.clone(), &bob, &ctx).err().expect("bob has no read cap");
-		assert!(err.contains("NoReadCap"), "{err}");
+		assert!(err.contains("you hold no read cap"), "{err}");
+	}
+
+	#[test]
+	fn a_header_opens_only_as_the_block_it_is_and_sector_0_is_fetched_once() {
+		let (alice, ctx, block, plain) = sealed(3 * 512, 512);
+		let (_, _, other, _) = sealed(3 * 512 + 1, 512);
+		let id = block.header.id();
+		assert!(BlockReader::from_header(other.header.id(), block.header.clone(), &alice, &ctx).err().unwrap().contains("not block"));
+		let reader = BlockReader::from_header(id, block.header.clone(), &alice, &ctx).unwrap();
+		let fetches = std::cell::Cell::new(0);
+		let read = |offset, len| {
+			futures::executor::block_on(reader.read_with(offset, len, |first, count| {
+				fetches.set(fetches.get() + count);
+				let read = serve(&block, first, count);
+				async move { check_sector_read(id, first, count, read) }
+			}))
+			.unwrap()
+		};
+		assert_eq!(read(0, 1), plain[..1]);
+		assert_eq!(read(1, 600), plain[1..601]);
+		assert_eq!((fetches.get(), reader.sectors_opened()), (2, 2), "sector 0 once, then sector 1");
+		// A node answering with another (valid) block's sectors is caught.
+		let other_id = other.header.id();
+		let wrong = futures::executor::block_on(reader.read_with(700, 10, |first, count| {
+			let read = serve(&other, first, count);
+			async move { check_sector_read(other_id, first, count, read) }
+		}));
+		assert!(wrong.unwrap_err().contains("other sectors"));
 	}
 }

@@ -350,7 +350,7 @@ async fn four_validators_finalize_store_a_file_and_survive_one_failure() {
 
 	// Random access: byte ranges read through another node open only the sectors they touch,
 	// each checked against its block's signed root (blocktree_readSectors).
-	let ranges = [(&parted_path, &parted, (1u64 << 20) - 1000, 5000u64, "3 data sectors of 3 blocks"), (&small_path, &small, 70_000, 100, "1 data sectors of 1 blocks")];
+	let ranges = [(&parted_path, &parted, (1u64 << 20) - 1000, 5000u64, "5 sectors of 3 blocks opened"), (&small_path, &small, 70_000, 100, "2 sectors of 1 blocks opened")];
 	for (i, (path, local, offset, len, opened)) in ranges.into_iter().enumerate() {
 		let copy = tmp.path().join(format!("range-{i}.bin"));
 		let (o, l) = (offset.to_string(), len.to_string());

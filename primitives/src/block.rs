@@ -194,25 +194,84 @@ pub struct SignedBlockHeader {
 	pub signature: Signature,
 }
 
+/// Where a block's sectors lie in its stored form: every sector but the last is full (the same
+/// length prefix and length), so sector `i` starts at `data_start + i * (prefix + full)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SectorLayout {
+	/// Where sector 0's length prefix begins (after the header and the sector count).
+	pub data_start: u64,
+	/// Number of sectors.
+	pub count: u64,
+	/// Ciphertext bytes of a full sector (sector size plus tag).
+	pub full: u64,
+	/// Bytes of a full sector's length prefix.
+	pub full_prefix: u64,
+	/// Ciphertext bytes of the last sector.
+	pub last: u64,
+	/// Bytes of the last sector's length prefix.
+	pub last_prefix: u64,
+}
+
+impl SectorLayout {
+	/// Sector `index`'s ciphertext: `start .. end` in the stored form; `None` past the end.
+	pub fn range(&self, index: u64) -> Option<core::ops::Range<u64>> {
+		if index >= self.count {
+			return None;
+		}
+		let (len, prefix) = if index + 1 == self.count { (self.last, self.last_prefix) } else { (self.full, self.full_prefix) };
+		let start = self.data_start.checked_add(index.checked_mul(self.full_prefix + self.full)?)?.checked_add(prefix)?;
+		Some(start..start.checked_add(len)?)
+	}
+
+	/// Bytes of ciphertext in sectors `first ..= last` (both below the count), without their
+	/// length prefixes.
+	pub fn ciphertext_len(&self, first: u64, last: u64) -> u64 {
+		let tail = if last + 1 == self.count { self.last } else { self.full };
+		(last - first) * self.full + tail
+	}
+
+	/// The length of the whole stored form.
+	pub fn stored_len(&self) -> u64 {
+		match self.count.checked_sub(1).and_then(|last| self.range(last)) {
+			Some(range) => range.end,
+			None => self.data_start,
+		}
+	}
+}
+
 impl SignedBlockHeader {
 	/// The block's id.
 	pub fn id(&self) -> BlockId {
 		H256(sp_crypto_hashing::blake2_256(&self.encode()))
 	}
 
-	/// Where sector `index`'s ciphertext lies in the block's stored form (the encoded signed
-	/// header, the sector count, then each sector with its length): `start .. end` in bytes;
-	/// `None` past the last sector. The stored form is fixed by the header alone, so a node can
-	/// serve a sector range without parsing what comes before it.
-	pub fn sector_ciphertext_range(&self, index: u64) -> Option<core::ops::Range<u64>> {
+	/// Where each sector's ciphertext lies in the block's stored form (the encoded signed
+	/// header, the sector count, then each sector with its length), computed from the header
+	/// alone; `None` if the header is outside the bounds every block obeys.
+	pub fn sector_layout(&self) -> Option<SectorLayout> {
 		let h = &self.header;
-		let len = h.sector_plaintext_len(index)? as u64 + AEAD_TAG_LEN as u64;
+		h.check_bounds().ok()?;
+		let count = h.sector_count();
+		let prefix = |bytes: u64| u32::try_from(bytes).ok().map(|b| Compact(b).encoded_size() as u64);
 		let full = h.sector_size as u64 + AEAD_TAG_LEN as u64;
-		let prefix = |bytes: u64| Compact(bytes as u32).encoded_size() as u64;
-		// Every sector before the last is full: the same length prefix and length.
-		let data = self.encoded_size() as u64 + prefix(h.sector_count());
-		let start = data.checked_add(index.checked_mul(prefix(full) + full)?)?.checked_add(prefix(len))?;
-		Some(start..start.checked_add(len)?)
+		let last = match count.checked_sub(1) {
+			Some(last) => h.sector_plaintext_len(last)? as u64 + AEAD_TAG_LEN as u64,
+			None => 0,
+		};
+		Some(SectorLayout {
+			data_start: self.encoded_size() as u64 + prefix(count)?,
+			count,
+			full,
+			full_prefix: prefix(full)?,
+			last,
+			last_prefix: prefix(last)?,
+		})
+	}
+
+	/// Where sector `index`'s ciphertext lies in the block's stored form; `None` past the last
+	/// sector (see [`Self::sector_layout`]).
+	pub fn sector_ciphertext_range(&self, index: u64) -> Option<core::ops::Range<u64>> {
+		self.sector_layout()?.range(index)
 	}
 
 	/// Whether the signature is by `writer_keys` (the writer's current keys), for `chain`.

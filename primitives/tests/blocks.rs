@@ -427,7 +427,8 @@ fn each_sector_is_found_in_the_stored_form_from_the_header_alone() {
 	let alice = owner();
 	let path = BlockPath::root_of(&alice.id()).join("file.bin").unwrap();
 	// Length prefixes of 1, 2 and 4 bytes; sector counts of 1 and 2 bytes; a short last sector.
-	for (sector_size, len) in [(512u32, 1usize), (512, 512), (512, 5 * 512 + 7), (512, 100 * 512 + 3), (65536, 3 * 65536 + 40), (65536, 65536)] {
+	// 16,385 sectors: a count prefix of 4 bytes.
+	for (sector_size, len) in [(512u32, 0usize), (512, 1), (512, 512), (512, 5 * 512 + 7), (512, 100 * 512 + 3), (512, 16_384 * 512 + 1), (65536, 3 * 65536 + 40), (65536, 65536)] {
 		let request = WriteRequest { path: &path, version: 1, write_caps: WriteCapChain::default(), readers: &[], sector_size };
 		let block = seal_block(&alice, request, &data(len), &ctx()).unwrap().0;
 		let stored = block.to_bytes();
@@ -436,6 +437,13 @@ fn each_sector_is_found_in_the_stored_form_from_the_header_alone() {
 			assert_eq!(&stored[range.start as usize..range.end as usize], &sector[..], "sector {i} of {len} bytes in {sector_size}-byte sectors");
 		}
 		assert_eq!(block.header.sector_ciphertext_range(block.sectors.len() as u64), None);
+		let layout = block.header.sector_layout().expect("a bounded header");
+		assert_eq!(layout.stored_len(), stored.len() as u64, "{len} bytes");
+		if let Some(last) = block.sectors.len().checked_sub(1) {
+			let all: usize = block.sectors.iter().map(Vec::len).sum();
+			assert_eq!(layout.ciphertext_len(0, last as u64), all as u64);
+			assert_eq!(layout.ciphertext_len(last as u64, last as u64), block.sectors[last].len() as u64);
+		}
 		assert_eq!(block.header.sector_ciphertext_range(u64::MAX), None);
 	}
 }

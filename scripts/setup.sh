@@ -53,7 +53,8 @@ packages=(
 )
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  if [ "$status" != "install ok installed" ]; then
     missing+=("$p")
   fi
 done
@@ -67,7 +68,10 @@ if [ "${#missing[@]}" -gt 0 ] && step "installing Debian packages: ${missing[*]}
   # rustc-web, cargo-web and lld-22 are bookworm-security updates: without that suite in the
   # apt sources there is no candidate for them.
   for p in rustc-web lld-22; do
-    if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    # (The output is read whole first: `grep -q` closing the pipe early would fail it under
+    # pipefail.)
+    policy=$(apt-cache policy "$p" 2>/dev/null || true)
+    if ! grep -q 'Candidate: [0-9]' <<<"$policy"; then
       echo "[setup] no installable '$p': it comes from Debian's security suite. Add it to the apt sources, e.g." >&2
       echo "        echo 'deb http://deb.debian.org/debian-security bookworm-security main' > /etc/apt/sources.list.d/security.list" >&2
       echo "        then run this script again." >&2
@@ -85,7 +89,8 @@ if [ -n "$debian_version" ] && [ "${debian_version%.*}" != "$DEBIAN_RUST" ]; the
   $check || exit 1
 fi
 if command -v rustup >/dev/null; then
-  if ! rustup toolchain list | grep -q '^blocktree-wasm' && step "linking Debian's rustc as the rustup toolchain 'blocktree-wasm' (wasm runtime)"; then
+  toolchains=$(rustup toolchain list)
+  if ! grep -q '^blocktree-wasm' <<<"$toolchains" && step "linking Debian's rustc as the rustup toolchain 'blocktree-wasm' (wasm runtime)"; then
     rustup toolchain link blocktree-wasm /usr
   fi
 elif ! $check; then

@@ -10,8 +10,9 @@
 # What it does, and why (see docs/development.md):
 #  1. Debian packages: Debian's Rust (rustc-web, cargo-web: 1.96, from bookworm-security), which
 #     ships the library sources the wasm32v1-none core libraries are built from (rustup cannot
-#     fetch a wasm target here) and lld-22 (its rust-lld); protoc for litep2p; clang for
-#     bindgen; FUSE and TPM libraries and simulators; python3, git, curl; node and npm.
+#     fetch a wasm target here) and lld-22 (its rust-lld); build-essential and perl (C and C++
+#     builds: vendored OpenSSL needs make, binaryen a C++ compiler); protoc for litep2p; clang
+#     for bindgen; FUSE and TPM libraries and simulators; python3, git, curl; node and npm.
 #  2. The Rust toolchain: with rustup, rustup's stable builds the workspace and Debian's rustc
 #     is linked as the rustup toolchain `blocktree-wasm` for the wasm runtime
 #     (runtime/wasm/build.rs names it). Without rustup, Debian's rustc builds everything.
@@ -48,7 +49,7 @@ packages=(
   libfuse3-dev fuse3
   libtss2-dev swtpm swtpm-tools tpm2-tools
   rustc-web cargo-web rust-web-llvm rust-web-src lld-22
-  python3 git curl ca-certificates
+  build-essential perl python3 git curl ca-certificates
   nodejs npm
 )
 missing=()

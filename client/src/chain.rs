@@ -116,6 +116,12 @@ impl ChainClient {
 		format!("{}: {e}", self.url)
 	}
 
+	/// Whether the connection is still up (a node that stopped or restarted drops it: connect
+	/// again).
+	pub fn is_connected(&self) -> bool {
+		self.rpc.is_connected()
+	}
+
 	/// The chain's genesis hash: its [`blocktree_primitives::cap::ChainTag`], signed into every
 	/// write cap and block header for this chain.
 	pub fn genesis(&self) -> Hash {

@@ -1,6 +1,7 @@
 //! The `blocktree` command line.
 
-/// Blocktree client: keys, caps, files and storage contracts, through a node's JSON-RPC.
+/// Blocktree client: keys, caps, files, directories and storage contracts, through a node's
+/// JSON-RPC.
 #[derive(Debug, clap::Parser)]
 #[command(name = "blocktree", version, about)]
 pub struct Cli {
@@ -24,6 +25,9 @@ pub enum Command {
 	/// The storage market: list and take offers, open, list, settle and end contracts.
 	#[command(subcommand)]
 	Storage(crate::storage_cmd::StorageCmd),
+
+	#[command(flatten)]
+	Tree(crate::tree_cmd::TreeCmd),
 }
 
 impl Cli {
@@ -33,6 +37,7 @@ impl Cli {
 			Command::Principal(cmd) => cmd.run(),
 			Command::File(cmd) => cmd.run(),
 			Command::Storage(cmd) => cmd.run(),
+			Command::Tree(cmd) => cmd.run(),
 		}
 	}
 }

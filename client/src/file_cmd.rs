@@ -214,8 +214,8 @@ impl Timing {
 }
 
 /// A block a node stored on providers, as `blocktree_finishPut` reported it.
-struct Stored {
-	block: Hash,
+pub(crate) struct Stored {
+	pub(crate) block: Hash,
 	k: u64,
 	n: u64,
 	fragment_size: u64,
@@ -282,42 +282,65 @@ impl Writer {
 		self.timing.add("seal", started);
 
 		let started = Instant::now();
-		let upload: u64 = self.client.call("blocktree_beginPut", rpc_params![sealed.len() as u64]).await?;
-		let mut sent = 0u64;
-		for (i, chunk) in sealed.chunks(CHUNK).enumerate() {
-			let offset = (i * CHUNK) as u64;
-			let _: u64 = self.client.call("blocktree_putChunk", rpc_params![upload, offset, sp_core::Bytes(chunk.to_vec())]).await?;
+		let total = sealed.len() as u64;
+		let mut counted_so_far = 0u64;
+		let mut finishing = None;
+		let stored = put_sealed(&self.client, sealed, self.tolerance, &shown, |sent| {
 			// Progress counts file bytes, in proportion to the sealed bytes sent.
-			let now = file_bytes * (offset + chunk.len() as u64) / sealed.len() as u64;
+			let now = file_bytes * sent / total;
 			if counted {
-				self.progress.add(now - sent);
+				self.progress.add(now - counted_so_far);
 			}
-			sent = now;
-		}
-		drop(sealed);
-		self.timing.add("upload", started);
-
-		let started = Instant::now();
-		let report: Value = self.client.call("blocktree_finishPut", rpc_params![upload, self.tolerance]).await?;
-		self.timing.add("encode, record and push", started);
-		let block = report["block"].as_str().ok_or("the node reported no block id")?;
-		let block = parse_hash(block, "a block id").map_err(|e| format!("the node reported a bad block id: {e}"))?;
-		let count = |field: &str| report[field].as_u64().unwrap_or(0);
-		let failed = report["failed"].as_array().map(Vec::len).unwrap_or(0);
-		let stored = report["stored"].as_array().map(Vec::len).unwrap_or(0);
-		if (stored as u64) < count("k") {
-			// Recorded, but not readable until repairs find providers.
-			return Err(format!(
-				"only {stored} fragments of block {block:?} ({shown}) found providers, fewer than the {} needed to read it: {}; open contracts with more providers (`blocktree storage offers`); the node keeps retrying",
-				count("k"),
-				report["failed"]
-			))
-		}
-		if failed > 0 {
-			eprintln!("warning: {failed} fragments of block {block:?} found no provider yet ({}); the node retries them as repairs", report["failed"]);
-		}
-		Ok(Stored { block, k: count("k"), n: count("n"), fragment_size: count("fragmentSize"), stored, failed })
+			counted_so_far = now;
+		}, || {
+			self.timing.add("upload", started);
+			finishing = Some(Instant::now());
+		})
+		.await?;
+		self.timing.add("encode, record and push", finishing.unwrap_or(started));
+		Ok(stored)
 	}
+}
+
+/// Uploads sealed block `sealed` to the node behind `client` ([`CHUNK`] bytes a request,
+/// `sent` told the sealed bytes sent so far, `uploaded` when all are) and has it encode the
+/// block, record it on chain and push its fragments to providers. Fails unless enough
+/// fragments found providers to read the block (`shown` names it in errors).
+pub(crate) async fn put_sealed(
+	client: &ChainClient,
+	sealed: Vec<u8>,
+	tolerance: u8,
+	shown: &str,
+	mut sent: impl FnMut(u64),
+	uploaded: impl FnOnce(),
+) -> Result<Stored, String> {
+	let upload: u64 = client.call("blocktree_beginPut", rpc_params![sealed.len() as u64]).await?;
+	for (i, chunk) in sealed.chunks(CHUNK).enumerate() {
+		let offset = (i * CHUNK) as u64;
+		let _: u64 = client.call("blocktree_putChunk", rpc_params![upload, offset, sp_core::Bytes(chunk.to_vec())]).await?;
+		sent(offset + chunk.len() as u64);
+	}
+	drop(sealed);
+	uploaded();
+
+	let report: Value = client.call("blocktree_finishPut", rpc_params![upload, tolerance]).await?;
+	let block = report["block"].as_str().ok_or("the node reported no block id")?;
+	let block = parse_hash(block, "a block id").map_err(|e| format!("the node reported a bad block id: {e}"))?;
+	let count = |field: &str| report[field].as_u64().unwrap_or(0);
+	let failed = report["failed"].as_array().map(Vec::len).unwrap_or(0);
+	let stored = report["stored"].as_array().map(Vec::len).unwrap_or(0);
+	if (stored as u64) < count("k") {
+		// Recorded, but not readable until repairs find providers.
+		return Err(format!(
+			"only {stored} fragments of block {block:?} ({shown}) found providers, fewer than the {} needed to read it: {}; open contracts with more providers (`blocktree storage offers`); the node keeps retrying",
+			count("k"),
+			report["failed"]
+		))
+	}
+	if failed > 0 {
+		eprintln!("warning: {failed} fragments of block {block:?} found no provider yet ({}); the node retries them as repairs", report["failed"]);
+	}
+	Ok(Stored { block, k: count("k"), n: count("n"), fragment_size: count("fragmentSize"), stored, failed })
 }
 
 async fn put(local: &PathBuf, path: &str, tolerance: u8, no_wait: bool, part_size: u64, args: &FileArgs) -> Result<(), String> {
@@ -459,21 +482,7 @@ impl Reader {
 	/// returns its plaintext.
 	async fn fetch(self: &Arc<Self>, block: Hash, path: BlockPath, version: Option<u64>) -> Result<Vec<u8>, String> {
 		let started = Instant::now();
-		let status: Value = self.client.call("blocktree_blockStatus", rpc_params![block]).await?;
-		let size = status["size"].as_u64().ok_or_else(|| format!("the node knows no block {block:?}"))?;
-		// The node's word is checked before it sizes anything here.
-		if size == 0 || size > MAX_BLOCK {
-			return Err(format!("the node reports block {block:?} as {size} bytes; blocks are 1..={MAX_BLOCK}: is it a Blocktree node?"))
-		}
-		let mut bytes = Vec::with_capacity(size as usize);
-		while (bytes.len() as u64) < size {
-			let len = (size - bytes.len() as u64).min(CHUNK as u64);
-			let part: sp_core::Bytes = self.client.call("blocktree_readBlock", rpc_params![block, bytes.len() as u64, len]).await?;
-			if part.is_empty() || part.len() as u64 > len {
-				return Err(format!("the node returned {} bytes of block {block:?} at {} of {size}, asked for {len}", part.len(), bytes.len()))
-			}
-			bytes.extend_from_slice(&part);
-		}
+		let bytes = download(&self.client, block).await?;
 		self.timing.add("download", started);
 		let started = Instant::now();
 		let this = self.clone();
@@ -485,6 +494,26 @@ impl Reader {
 		self.timing.add("open", started);
 		Ok(plaintext)
 	}
+}
+
+/// Downloads stored block `block` (sealed, as the node serves it) in [`CHUNK`]-byte reads.
+pub(crate) async fn download(client: &ChainClient, block: Hash) -> Result<Vec<u8>, String> {
+	let status: Value = client.call("blocktree_blockStatus", rpc_params![block]).await?;
+	let size = status["size"].as_u64().ok_or_else(|| format!("the node knows no block {block:?}"))?;
+	// The node's word is checked before it sizes anything here.
+	if size == 0 || size > MAX_BLOCK {
+		return Err(format!("the node reports block {block:?} as {size} bytes; blocks are 1..={MAX_BLOCK}: is it a Blocktree node?"))
+	}
+	let mut bytes = Vec::with_capacity(size as usize);
+	while (bytes.len() as u64) < size {
+		let len = (size - bytes.len() as u64).min(CHUNK as u64);
+		let part: sp_core::Bytes = client.call("blocktree_readBlock", rpc_params![block, bytes.len() as u64, len]).await?;
+		if part.is_empty() || part.len() as u64 > len {
+			return Err(format!("the node returned {} bytes of block {block:?} at {} of {size}, asked for {len}", part.len(), bytes.len()))
+		}
+		bytes.extend_from_slice(&part);
+	}
+	Ok(bytes)
 }
 
 /// What a fetched block must be.
@@ -621,7 +650,7 @@ async fn open_for_range(client: &ChainClient, expected: Expected<'_>, keys: &Pri
 /// Which bytes of which parts (`(part, from, to)`, part-relative) hold file bytes
 /// `offset .. offset + len`, for parts of lengths `parts`; nothing for an empty range or one
 /// past the end.
-fn spans(parts: &[u64], offset: u64, len: u64) -> Vec<(usize, u64, u64)> {
+pub(crate) fn spans(parts: &[u64], offset: u64, len: u64) -> Vec<(usize, u64, u64)> {
 	let end = offset.saturating_add(len);
 	let mut spans = Vec::new();
 	if end <= offset {

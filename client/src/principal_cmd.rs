@@ -307,7 +307,9 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 	file.write_all(bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-pub(crate) fn load_keys(path: &Path, password: &PasswordArgs) -> Result<PrincipalKeys, String> {
+/// Opens the key file at `path` with its password (from `--password-file`, the
+/// `BLOCKTREE_PASSWORD` environment variable, or a prompt).
+pub fn load_keys(path: &Path, password: &PasswordArgs) -> Result<PrincipalKeys, String> {
 	let bytes = fs::read(path).map_err(|e| format!("cannot read key file {}: {e}", path.display()))?;
 	let password = read_password(password, "BLOCKTREE_PASSWORD", "Key file password: ")?;
 	open_key_file(&bytes, password.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))

@@ -365,6 +365,20 @@ async fn four_validators_finalize_store_a_file_and_survive_one_failure() {
 	let unknown = nodes[3].rpc("blocktree_readSectors", vec![json!(format!("0x{}", "ab".repeat(32))), json!(0), json!(1)]).await;
 	assert!(unknown.is_err_and(|e| e.to_string().contains("has no block")), "an unknown block is refused");
 
+
+	// blocktree_removeBlock removes a block only for its writer: a stranger's signature over
+	// the same message, or bytes that are no signature, are refused and remove nothing.
+	let hash = |hex: &str| blocktree_runtime::Hash::from_slice(&sp_core::bytes::from_hex(hex).expect("hex"));
+	let genesis = hash(&nodes[0].block_hash(0).await.expect("genesis"));
+	let parsed_small = hash(&small_block);
+	let stranger = blocktree_primitives::crypto::PrincipalKeys::generate(blocktree_primitives::crypto::KeyScheme::Sr25519);
+	let forged = stranger.sign(&blocktree_client::tree_rpc::remove_block_message(&genesis, &parsed_small));
+	let refused = nodes[0].rpc("blocktree_removeBlock", vec![json!(small_block), json!(sp_core::bytes::to_hex(&forged.encode(), false))]).await;
+	assert!(refused.is_err_and(|e| e.to_string().contains("not the writer")), "a stranger's removal is refused");
+	let garbage = nodes[0].rpc("blocktree_removeBlock", vec![json!(small_block), json!("0x0102")]).await;
+	assert!(garbage.is_err_and(|e| e.to_string().contains("not a SCALE-encoded")), "bytes that are no signature are refused");
+	assert_eq!(block_status(&nodes[0], &small_block).await["placed"], json!(3), "the block is still there");
+
 	// Then Eve vanishes with her fragments (a provider that lost everything and answers
 	// nothing): she misses her challenges, and every small block she held is repaired onto a
 	// provider that held nothing of it.
@@ -449,6 +463,157 @@ async fn four_validators_finalize_store_a_file_and_survive_one_failure() {
 	for node in nodes.iter_mut().take(4) {
 		node.wait_finalized(now + 2, TIMEOUT).await;
 	}
+
+	// 7. The tree through FUSE mounts (last: its blocks take one fragment on every provider,
+	// which would leave the repairs above no provider to move to): files of every size copied
+	// in through Alice's node and compared, the usual commands, and a second (read-only) mount
+	// of the same tree through Charlie's node that sees the same bytes and the first mount's
+	// changes.
+	fuse_mounts(tmp.path(), &key, &nodes[0], &nodes[2]).await;
+}
+
+/// A `blocktree-fuse` process and its mountpoint; unmounted (SIGTERM, a clean unmount) when
+/// dropped.
+struct Mount {
+	child: std::process::Child,
+	dir: std::path::PathBuf,
+}
+
+impl Mount {
+	/// Mounts the key's principal's tree through the node at `rpc_url` on `dir` and waits until the mount is there.
+	fn start(dir: &Path, key: &str, rpc_url: &str, extra: &[&str]) -> Mount {
+		std::fs::create_dir_all(dir).unwrap();
+		let bin = Path::new(NODE_BIN).with_file_name("blocktree-fuse");
+		let log = std::fs::File::create(dir.with_extension("log")).unwrap();
+		let child = Command::new(&bin)
+			.arg(dir)
+			.args(["--key-file", key, "--rpc-url", rpc_url, "--part-size", "16MiB"])
+			.args(extra)
+			.env("BLOCKTREE_PASSWORD", PASSWORD)
+			.stderr(log)
+			.spawn()
+			.unwrap_or_else(|e| panic!("{} runs: {e} (build the workspace)", bin.display()));
+		let mount = Mount { child, dir: dir.to_path_buf() };
+		let started = Instant::now();
+		while !mount.mounted() {
+			assert!(started.elapsed() < Duration::from_secs(60), "{} was not mounted within 60 s: {}", dir.display(), mount.log());
+			std::thread::sleep(Duration::from_millis(200));
+		}
+		mount
+	}
+
+	fn mounted(&self) -> bool {
+		let dir = self.dir.canonicalize().unwrap_or(self.dir.clone());
+		std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default().lines().any(|l| l.split(' ').nth(4) == dir.to_str())
+	}
+
+	fn log(&self) -> String {
+		std::fs::read_to_string(self.dir.with_extension("log")).unwrap_or_default()
+	}
+
+	fn path(&self, rel: &str) -> std::path::PathBuf {
+		self.dir.join(rel)
+	}
+}
+
+impl Drop for Mount {
+	fn drop(&mut self) {
+		// SAFETY: signalling our own child.
+		unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+		let _ = self.child.wait();
+		if self.mounted() {
+			let _ = Command::new("fusermount3").arg("-u").arg(&self.dir).status();
+		}
+	}
+}
+
+/// Waits until `check` holds: another mount's changes show within its caches' lifetimes.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+	let started = Instant::now();
+	while !check() {
+		assert!(started.elapsed() < Duration::from_secs(60), "{what} did not happen within 60 s");
+		std::thread::sleep(Duration::from_millis(500));
+	}
+	eprintln!("{what}: {:.1}s", started.elapsed().as_secs_f64());
+}
+
+/// Alice's tree mounted through `writer` and, read-only, through `other` (see step 5b).
+async fn fuse_mounts(tmp: &Path, key: &str, writer: &TestNode, other: &TestNode) {
+	let (tmp, key) = (tmp.to_path_buf(), key.to_string());
+	let (writer, other) = (writer.ws_url(), other.ws_url());
+	// Blocking file operations on the mounts, off the test's async runtime.
+	tokio::task::spawn_blocking(move || {
+		let a = Mount::start(&tmp.join("mnt-a"), &key, &writer, &[]);
+		let started = Instant::now();
+		let pattern = |len: usize, seed: u8| -> Vec<u8> { (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed).collect() };
+		// cp and cmp: 0 B, 1 B, 4 KiB, 1 MiB + 1 and 70 MiB (parts of 16 MiB and a manifest).
+		for (i, len) in [0usize, 1, 4096, (1 << 20) + 1, 70 << 20].into_iter().enumerate() {
+			let data = pattern(len, i as u8);
+			let local = tmp.join(format!("fuse-{len}.bin"));
+			std::fs::write(&local, &data).unwrap();
+			let t = Instant::now();
+			let cp = Command::new("cp").arg(&local).arg(a.path(&format!("f{len}"))).output().unwrap();
+			assert!(cp.status.success(), "cp of {len} bytes: {}\n{}", err(&cp), a.log());
+			eprintln!("fuse: cp of {len} bytes in {:.1}s", t.elapsed().as_secs_f64());
+			let cmp = Command::new("cmp").arg(&local).arg(a.path(&format!("f{len}"))).output().unwrap();
+			assert!(cmp.status.success(), "cmp of {len} bytes: {}{}", out(&cmp), err(&cmp));
+		}
+		// mkdir -p, mv, rm, truncate, touch, stat, ls -la.
+		let sh = |script: &str| {
+			let o = Command::new("sh").arg("-c").arg(script).current_dir(&a.dir).output().unwrap();
+			assert!(o.status.success(), "{script}: {}\n{}", err(&o), a.log());
+			out(&o)
+		};
+		sh("mkdir -p docs/2026/nov && mv f4096 docs/2026/nov/notes && rm f1 && truncate -s 100 f1048577 && touch -d 2020-01-02T03:04:05Z docs/stamp");
+		let stat = sh("stat -c '%s %Y %F' f1048577 docs/stamp docs/2026/nov/notes");
+		let fields: Vec<(String, String)> = stat.lines().map(|l| { let (size, rest) = l.split_once(' ').unwrap(); (size.to_string(), rest.split_once(' ').unwrap().1.to_string()) }).collect();
+		assert_eq!(fields, [("100".into(), "regular file".into()), ("0".into(), "regular empty file".into()), ("4096".into(), "regular file".into())], "{stat}");
+		assert!(stat.lines().nth(1).unwrap().contains(" 1577934245 "), "touch -d set the time: {stat}");
+		let listing = sh("ls -la");
+		for name in ["f0", "f1048577", "f73400320", "docs"] {
+			assert!(listing.contains(name), "ls -la shows {name}: {listing}");
+		}
+		assert!(!listing.contains(" f1\n") && !listing.contains("f4096"), "{listing}");
+		eprintln!("fuse: the commands took {:.1}s in all", started.elapsed().as_secs_f64());
+
+		// The same tree through the CLI: ls, mkdir -p, mv into a directory, rm -r; the mount
+		// sees each change.
+		let blocktree = |args: &[&str]| {
+			let o = Command::new(common::client_bin())
+				.args(args)
+				.args(["--key-file", &key, "--rpc-url", &writer])
+				.env("BLOCKTREE_PASSWORD", PASSWORD)
+				.output()
+				.unwrap();
+			assert!(o.status.success(), "blocktree {args:?}: {}", err(&o));
+			out(&o)
+		};
+		let ls = blocktree(&["ls", "-l", "docs/2026/nov"]);
+		assert!(ls.starts_with("-rw-r--r--") && ls.contains(" 4096 ") && ls.trim_end().ends_with(" notes"), "{ls}");
+		blocktree(&["mkdir", "-p", "cli/made"]);
+		blocktree(&["mv", "docs/stamp", "cli/made"]);
+		eventually("the CLI's changes on the mount", || std::fs::metadata(a.path("cli/made/stamp")).is_ok() && std::fs::metadata(a.path("docs/stamp")).is_err());
+		blocktree(&["rm", "-r", "cli"]);
+		eventually("the CLI's rm -r on the mount", || std::fs::metadata(a.path("cli")).is_err());
+		let root = blocktree(&["ls"]);
+		assert_eq!(root.lines().collect::<Vec<_>>(), ["docs/", "f0", "f1048577", "f73400320"], "{root}");
+
+		// The same tree through another node, read-only: the same bytes, and a's changes.
+		let b = Mount::start(&tmp.join("mnt-b"), &key, &other, &["--read-only"]);
+		let cmp = Command::new("cmp").arg(tmp.join(format!("fuse-{}.bin", 70 << 20))).arg(b.path("f73400320")).output().unwrap();
+		assert!(cmp.status.success(), "the 70 MiB file through the other node: {}{}", out(&cmp), err(&cmp));
+		assert_eq!(std::fs::read(b.path("docs/2026/nov/notes")).unwrap(), pattern(4096, 2));
+		let denied = std::fs::write(b.path("nope"), b"x").unwrap_err();
+		assert_eq!(denied.raw_os_error(), Some(libc::EROFS), "a read-only mount refuses writes: {denied}");
+		std::fs::write(a.path("docs/fresh.txt"), b"written on a").unwrap();
+		eventually("a's new file on b", || std::fs::read(b.path("docs/fresh.txt")).is_ok_and(|d| d == b"written on a"));
+		std::fs::remove_file(a.path("f0")).unwrap();
+		eventually("a's removal on b", || std::fs::metadata(b.path("f0")).is_err());
+		drop(b);
+		drop(a);
+	})
+	.await
+	.expect("the mount steps pass");
 }
 
 /// The fragments pallet's events in blocks `from..=to` of `node`'s chain, with their block

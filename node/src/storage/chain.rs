@@ -8,6 +8,7 @@ use blocktree_storage::service::{ChainView, RecordedBlock};
 use codec::Decode;
 use pallet_endpoints::runtime_api::EndpointsApi;
 use pallet_fragments::runtime_api::FragmentsApi;
+use pallet_principals::runtime_api::PrincipalsApi;
 use pallet_storage_contracts::runtime_api::StorageContractsApi;
 use sc_client_api::StorageProvider;
 use sp_api::ProvideRuntimeApi;
@@ -80,6 +81,11 @@ impl Chain {
 	pub fn blocks_at_path_by(&self, path_hash: Hash, writer: Hash) -> Vec<(DataBlockId, BlockRecord)> {
 		log_err("FragmentsApi_blocks_at_path_by", self.client.runtime_api().blocks_at_path_by(self.best(), path_hash, writer))
 			.unwrap_or_default()
+	}
+
+	/// The keys of principal `id` as the best block has them.
+	pub fn principal(&self, id: Hash) -> Option<blocktree_primitives::principal::Principal> {
+		log_err("PrincipalsApi_principal", self.client.runtime_api().principal(self.best(), id)).flatten()
 	}
 
 	/// `(k, n, fragment_size)` for `owner` storing `size` bytes with tolerance `tolerance`, or

@@ -152,6 +152,13 @@ pub trait BlocktreeApi {
 	#[subscription(name = "subscribeBlocks" => "block", unsubscribe = "unsubscribeBlocks", item = super::notices::BlockNotice)]
 	async fn subscribe_blocks(&self, prefix: String) -> SubscriptionResult;
 
+	/// Removes block `block` from the chain for its writer: `signature` is the writer
+	/// principal's signature (SCALE, hex) over `"blocktree:remove-block:v1" ++ genesis ++ block`.
+	/// The block must have been recorded by this node's account. Returns the chain block the
+	/// removal is in. Unsafe (it spends the worker account's fees).
+	#[method(name = "removeBlock", with_extensions)]
+	async fn remove_block(&self, block: Hash, signature: Bytes) -> RpcResult<Hash>;
+
 	/// The newest version `writer` recorded at `path` (e.g. `/<owner hex>/docs/a.txt`): its
 	/// block id and version; `null` if none.
 	#[method(name = "latestAtPath")]
@@ -330,6 +337,12 @@ impl BlocktreeApiServer for BlocktreeRpc {
 				},
 			}
 		}
+	}
+
+	async fn remove_block(&self, ext: &Extensions, block: Hash, signature: Bytes) -> RpcResult<Hash> {
+		check_unsafe(ext)?;
+		let running = self.running()?.clone();
+		running.transfers.remove(block, &signature).await.map_err(|e| error(code::FAILED, e))
 	}
 
 	fn latest_at_path(&self, path: String, writer: Hash) -> RpcResult<Option<(Hash, u64)>> {

@@ -20,6 +20,7 @@ use blocktree_storage::{
 	codec::ErasureCoder,
 	store::{FragmentKey, FragmentStore},
 };
+use codec::Decode;
 use futures::future::join_all;
 use sp_core::crypto::Ss58Codec;
 
@@ -167,6 +168,31 @@ impl Transfers {
 
 	fn me(&self) -> &AccountId {
 		self.tx.account()
+	}
+
+	/// Removes block `id` from the chain (releasing its placements and deposit) for its
+	/// writer, who signed `signature` over [`blocktree_client::tree_rpc::remove_block_message`]:
+	/// this node's account recorded the block, but only the writer may have it removed.
+	pub async fn remove(&self, id: DataBlockId, signature: &[u8]) -> Result<Hash, String> {
+		let record = self.chain.block(&id).ok_or_else(|| format!("no block {id:?} on chain (removed already?)"))?;
+		if &record.owner != self.me() {
+			return Err(format!(
+				"block {id:?} was recorded by {}, not by this node's account {}: remove it through that account's node",
+				record.owner.to_ss58check(),
+				self.me().to_ss58check()
+			))
+		}
+		let signature = blocktree_primitives::principal::Signature::decode(&mut &signature[..])
+			.map_err(|_| "the signature is not a SCALE-encoded principal signature".to_string())?;
+		let writer = self.chain.principal(record.writer).ok_or_else(|| format!("the block's writer {:?} is not registered", record.writer))?;
+		let message = blocktree_client::tree_rpc::remove_block_message(&self.chain.genesis(), &id);
+		if !writer.signing.verify(&message, &signature) {
+			return Err(format!("the signature is not the writer {:?}'s over the removal of block {id:?} on this chain", record.writer))
+		}
+		let call = RuntimeCall::Fragments(pallet_fragments::Call::remove_block { block: id });
+		let (included, _) = self.tx.submit("remove_block", call).await?;
+		self.forget(&[id]);
+		Ok(included)
 	}
 
 	/// Stores sealed block `bytes` with loss tolerance `tolerance`: checks its form, encodes it

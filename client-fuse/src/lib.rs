@@ -14,8 +14,10 @@
 //!   read-only mount), `ENOSPC` (the node's contracts have no room), `EIO` with a log line
 //!   saying why (the node is gone or served bad data: every call has a timeout, so a dead
 //!   node is an error within seconds, never a hang, and the next call connects again).
-//! - Attributes and listings are cached for [`ATTR_TTL`] in the kernel and
-//!   [`DIR_TTL`] here, so a change made through another node's mount shows within seconds.
+//! - Attributes and listings are cached for [`ATTR_TTL`] in the kernel and, here, until the
+//!   node reports a new version of the listing (`blocktree_subscribeBlocks`; at most
+//!   [`WATCHED_DIR_TTL`]), or for [`DIR_TTL`] while the node's reports are not followed: a
+//!   change made through another node's mount shows within a block or two.
 
 use std::{
 	collections::HashMap,
@@ -44,8 +46,12 @@ pub const LOG_TARGET: &str = "blocktree::fuse";
 
 /// How long the kernel may keep an attribute or a name lookup.
 pub const ATTR_TTL: Duration = Duration::from_secs(1);
-/// How long a directory listing read from the chain is used without asking again.
+/// How long a directory listing read from the chain is used without asking again, while the
+/// node's change reports are not followed.
 pub const DIR_TTL: Duration = Duration::from_secs(2);
+/// The same while the node reports every change under the mount (`blocktree_subscribeBlocks`):
+/// a reported change drops the listing at once, so this only bounds a missed report.
+pub const WATCHED_DIR_TTL: Duration = Duration::from_secs(30);
 
 /// Bytes per block as `stat` counts them.
 const BLOCK_SIZE: u32 = 4096;
@@ -62,7 +68,8 @@ pub fn errno(e: &TreeError) -> Errno {
 		TreeError::Denied(_) => Errno::EACCES,
 		TreeError::NoSpace(_) => Errno::ENOSPC,
 		TreeError::TooBig(_) => Errno::EFBIG,
-		TreeError::Unavailable(_) | TreeError::Corrupt(_) => Errno::EIO,
+		TreeError::CrossShare(_) => Errno::EXDEV,
+		TreeError::Unavailable(_) | TreeError::Corrupt(_) | TreeError::Stale(_) => Errno::EIO,
 	}
 }
 
@@ -82,6 +89,25 @@ struct Buffer {
 	file: std::fs::File,
 	len: u64,
 	dirty: bool,
+	/// Where the next write lands if the file is written in order.
+	next: u64,
+	/// Written at an offset other than where the last write ended: a file read at random
+	/// too, so stored in small sectors.
+	random: bool,
+	/// Started empty (created or truncated to 0): if written in order, a sequential file.
+	from_empty: bool,
+}
+
+impl Buffer {
+	/// The sector size its writes call for; `None` keeps the file's.
+	fn sector_size(&self) -> Option<u32> {
+		use blocktree_client::dir_format::{RANDOM_SECTOR_SIZE, SEQUENTIAL_SECTOR_SIZE};
+		match (self.random, self.from_empty) {
+			(true, _) => Some(RANDOM_SECTOR_SIZE),
+			(false, true) => Some(SEQUENTIAL_SECTOR_SIZE),
+			(false, false) => None,
+		}
+	}
 }
 
 /// An open file.
@@ -91,9 +117,51 @@ struct Handle {
 	entry: Option<Entry>,
 	/// Set once written or truncated.
 	buffer: Option<Buffer>,
-	/// Permission bits to publish with (a created file's).
+	/// Permission bits to publish with (a created file's, or a chmod's while unpublished).
 	mode: Option<u16>,
+	/// A modification time set while unpublished (`cp -p`, `touch -d` on an open file);
+	/// cleared by the next write.
+	mtime_ms: Option<u64>,
+	/// Unlinked while open: reads and writes go on in the buffer, nothing is published.
+	unlinked: bool,
+	/// Bytes read ahead for a reader going through the file in order.
+	ahead: Option<Ahead>,
+	/// The file block this handle reads, kept from removal until release ([`Tree::pin`]).
+	pinned: Option<blocktree_primitives::Hash>,
 	writable: bool,
+}
+
+impl Handle {
+	fn new(path: BlockPath, entry: Option<Entry>, mode: Option<u16>, writable: bool) -> Self {
+		Handle { path, entry, buffer: None, mode, mtime_ms: None, unlinked: false, ahead: None, pinned: None, writable }
+	}
+}
+
+/// The most a sequential reader gets read ahead: 4 MiB, what one `blocktree_readSectors` call
+/// returns.
+const READ_AHEAD: u64 = 4 << 20;
+
+/// File bytes read ahead of a reader.
+struct Ahead {
+	/// Where `bytes` start in the file.
+	offset: u64,
+	bytes: Vec<u8>,
+	/// Where the reader's next request starts if it reads on in order.
+	next: u64,
+	/// How much the last fetch asked for.
+	window: u64,
+}
+
+impl Ahead {
+	/// File bytes `from .. to` if they are all here.
+	fn take(&mut self, from: u64, to: u64) -> Option<Vec<u8>> {
+		let have = self.offset..self.offset + self.bytes.len() as u64;
+		if from < have.start || to > have.end || from > to {
+			return None
+		}
+		self.next = to;
+		Some(self.bytes[(from - self.offset) as usize..(to - self.offset) as usize].to_vec())
+	}
 }
 
 /// Inode numbers for paths (1 is the mount's root), kept for the mount's life.
@@ -176,9 +244,15 @@ impl<S: BlockStore + 'static> BlocktreeFs<S> {
 		self.rt.block_on(self.tree.list_dir(self.tree.root())).map(|_| ())
 	}
 
-	/// The tree underneath (for tests).
+	/// The tree underneath.
 	pub fn tree(&self) -> Arc<Tree<S>> {
 		self.tree.clone()
+	}
+
+	/// Runs `work` (a watcher of the node's change reports) on the mount's runtime for as long
+	/// as the mount lives.
+	pub fn spawn(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+		self.rt.spawn(work);
 	}
 
 	fn path(&self, ino: INodeNo) -> Result<BlockPath, Errno> {
@@ -247,15 +321,18 @@ impl<S: BlockStore + 'static> BlocktreeFs<S> {
 		let handles: Vec<Arc<Mutex<Handle>>> = self.handles.lock().expect("no panics under the lock; qed").values().cloned().collect();
 		for handle in handles {
 			let Ok(h) = handle.try_lock() else { continue };
-			if &h.path != path {
+			if &h.path != path || h.unlinked {
 				continue
 			}
 			if let Some(buffer) = h.buffer.as_ref().filter(|b| b.dirty) {
 				let name = path.components().last().unwrap_or_default();
 				let mut entry = h.entry.clone().unwrap_or_else(|| {
-					Entry { name: name.into(), kind: EntryKind::File, size: 0, mtime_ms: now_ms(), mode: h.mode.unwrap_or(DEFAULT_FILE_MODE), file: None }
+					let slot = blocktree_client::dir_format::Slot([0; 16]);
+					Entry { name: name.into(), kind: EntryKind::File, size: 0, mtime_ms: now_ms(), mode: DEFAULT_FILE_MODE, file: None, slot, sector_size: blocktree_client::dir_format::SEQUENTIAL_SECTOR_SIZE }
 				});
 				entry.size = buffer.len;
+				entry.mode = h.mode.unwrap_or(entry.mode);
+				entry.mtime_ms = h.mtime_ms.unwrap_or(entry.mtime_ms);
 				return Some(entry)
 			}
 		}
@@ -266,7 +343,11 @@ impl<S: BlockStore + 'static> BlocktreeFs<S> {
 		self.handles.lock().expect("no panics under the lock; qed").get(&fh.0).cloned().ok_or(Errno::EBADF)
 	}
 
-	fn new_handle(&self, handle: Handle) -> FileHandle {
+	fn new_handle(&self, mut handle: Handle) -> FileHandle {
+		handle.pinned = handle.entry.as_ref().and_then(|e| e.file).map(|f| f.block);
+		if let Some(block) = handle.pinned {
+			self.tree.pin(block);
+		}
 		let fh = self.next_handle.fetch_add(1, Ordering::Relaxed);
 		self.handles.lock().expect("no panics under the lock; qed").insert(fh, Arc::new(Mutex::new(handle)));
 		FileHandle(fh)
@@ -283,16 +364,35 @@ impl<S: BlockStore + 'static> BlocktreeFs<S> {
 			self.rt.block_on(self.tree.copy_file_to(entry, &file))?;
 			len = entry.size;
 		}
-		handle.buffer = Some(Buffer { file, len, dirty: empty });
+		handle.buffer = Some(Buffer { file, len, dirty: empty, next: len, random: false, from_empty: len == 0 });
 		Ok(())
 	}
 
 	/// Publishes `handle`'s buffer if it has unpublished changes.
 	fn publish(&self, handle: &mut Handle) -> Result<(), TreeError> {
+		if handle.unlinked {
+			return Ok(())
+		}
 		let Some(buffer) = handle.buffer.as_mut().filter(|b| b.dirty) else { return Ok(()) };
-		let entry = self.rt.block_on(self.tree.write_file(&handle.path, &buffer.file, buffer.len, handle.mode, None))?;
+		let sector_size = buffer.sector_size();
+		let entry = self.rt.block_on(self.tree.write_file_sized(&handle.path, &buffer.file, buffer.len, handle.mode, handle.mtime_ms, sector_size))?;
 		buffer.dirty = false;
 		handle.entry = Some(entry);
+		Ok(())
+	}
+
+	/// The open handles at `path` or below it.
+	fn handles_under(&self, path: &BlockPath) -> Vec<Arc<Mutex<Handle>>> {
+		let handles: Vec<Arc<Mutex<Handle>>> = self.handles.lock().expect("no panics under the lock; qed").values().cloned().collect();
+		handles.into_iter().filter(|h| h.lock().expect("no panics under the lock; qed").path.starts_with(path)).collect()
+	}
+
+	/// Publishes what open handles at `path` or below it have not: before a rename or an
+	/// unlink, so that the tree has what this mount shows.
+	fn settle(&self, path: &BlockPath) -> Result<(), TreeError> {
+		for handle in self.handles_under(path) {
+			self.publish(&mut handle.lock().expect("no panics under the lock; qed"))?;
+		}
 		Ok(())
 	}
 
@@ -311,6 +411,9 @@ impl<S: BlockStore + 'static> BlocktreeFs<S> {
 			if let Err(e) = self.publish(&mut h) {
 				log::error!(target: LOG_TARGET, "{}: unmounted with changes the node did not take: {e}", h.path);
 			}
+			if let Some(block) = h.pinned.take() {
+				self.rt.block_on(self.tree.unpin(block));
+			}
 		}
 		self.rt.block_on(self.tree.remove_retired());
 	}
@@ -320,8 +423,12 @@ impl<S: BlockStore + 'static> Filesystem for BlocktreeFs<S> {
 	fn init(&mut self, _req: &Request, config: &mut fuser::KernelConfig) -> std::io::Result<()> {
 		// O_TRUNC arrives with open (one publish on close, not an extra empty version first);
 		// writes of up to 1 MiB at a time.
-		let _ = config.add_capabilities(fuser::InitFlags::FUSE_ATOMIC_O_TRUNC | fuser::InitFlags::FUSE_BIG_WRITES);
-		let _ = config.set_max_write(1 << 20);
+		if let Err(missing) = config.add_capabilities(fuser::InitFlags::FUSE_ATOMIC_O_TRUNC | fuser::InitFlags::FUSE_BIG_WRITES) {
+			log::warn!(target: LOG_TARGET, "the kernel does not offer {missing:?}: truncating opens publish an empty version first");
+		}
+		if let Err(max) = config.set_max_write(1 << 20) {
+			log::info!(target: LOG_TARGET, "writes arrive {max} bytes at a time at most");
+		}
 		Ok(())
 	}
 
@@ -382,7 +489,7 @@ impl<S: BlockStore + 'static> Filesystem for BlocktreeFs<S> {
 						if entry.is_dir() {
 							return Err(Errno::EISDIR)
 						}
-						(Arc::new(Mutex::new(Handle { path: path.clone(), entry: Some(entry), buffer: None, mode: None, writable: true })), true)
+						(Arc::new(Mutex::new(Handle::new(path.clone(), Some(entry), None, true))), true)
 					},
 				};
 				let mut h = handle.lock().expect("no panics under the lock; qed");
@@ -391,6 +498,10 @@ impl<S: BlockStore + 'static> Filesystem for BlocktreeFs<S> {
 				buffer.file.set_len(size).map_err(|_| Errno::EIO)?;
 				buffer.len = size;
 				buffer.dirty = true;
+				buffer.next = buffer.next.min(size);
+				if size == 0 {
+					(buffer.random, buffer.from_empty) = (false, true);
+				}
 				if own {
 					self.publish(&mut h).map_err(|e| self.fail("truncate", e))?;
 				}
@@ -403,8 +514,13 @@ impl<S: BlockStore + 'static> Filesystem for BlocktreeFs<S> {
 			let entry = if (mode.is_some() || mtime_ms.is_some()) && self.open_version(&path).is_none() {
 				self.rt.block_on(self.tree.set_attr(&path, mode, mtime_ms)).map_err(|e| self.fail("setattr", e))?
 			} else {
-				if let (Some(mode), Some(Ok(h))) = (mode, fh.map(|fh| self.handle(fh))) {
-					h.lock().expect("no panics under the lock; qed").mode = Some(mode);
+				// Unpublished changes are open: the mode and time go with them when published.
+				for handle in self.handles_under(&path) {
+					let mut h = handle.lock().expect("no panics under the lock; qed");
+					if h.path == path {
+						h.mode = mode.or(h.mode);
+						h.mtime_ms = mtime_ms.or(h.mtime_ms);
+					}
 				}
 				self.stat(&path).map_err(|e| self.fail("setattr", e))?
 			};
@@ -443,17 +559,15 @@ impl<S: BlockStore + 'static> Filesystem for BlocktreeFs<S> {
 				return Err(Errno::EINVAL)
 			}
 			let (from, to) = (self.child(parent, name)?, self.child(newparent, newname)?);
+			self.settle(&from).map_err(|e| self.fail("rename", e))?;
 			self.rt.block_on(self.tree.rename(&from, &to)).map_err(|e| self.fail("rename", e))?;
 			self.inodes.lock().expect("no panics under the lock; qed").moved(&from, &to);
-			for handle in self.handles.lock().expect("no panics under the lock; qed").values() {
-				if let Ok(mut h) = handle.try_lock() {
-					if h.path.starts_with(&from) {
-						let mut components: Vec<Vec<u8>> = to.components().map(|c| c.as_bytes().to_vec()).collect();
-						components.extend(h.path.components().skip(from.depth()).map(|c| c.as_bytes().to_vec()));
-						if let Ok(p) = BlockPath::from_components(components) {
-							h.path = p;
-						}
-					}
+			for handle in self.handles_under(&from) {
+				let mut h = handle.lock().expect("no panics under the lock; qed");
+				let mut components: Vec<Vec<u8>> = to.components().map(|c| c.as_bytes().to_vec()).collect();
+				components.extend(h.path.components().skip(from.depth()).map(|c| c.as_bytes().to_vec()));
+				if let Ok(p) = BlockPath::from_components(components) {
+					h.path = p;
 				}
 			}
 			Ok(())
@@ -471,11 +585,18 @@ impl<S: BlockStore + 'static> Filesystem for BlocktreeFs<S> {
 			if writable {
 				self.writable()?;
 			}
-			let entry = self.stat(&path).map_err(|e| self.fail("open", e))?;
-			if entry.is_dir() {
+			// The published version (another handle's unpublished changes are its own until
+			// published: a second opener reads the file as stored, never a mix of both).
+			let entry = match self.rt.block_on(self.tree.stat(&path)) {
+				Ok(entry) => Some(entry),
+				// Created here and not closed yet: empty as far as the tree knows.
+				Err(TreeError::NotFound(_)) if self.open_version(&path).is_some() => None,
+				Err(e) => return Err(self.fail("open", e)),
+			};
+			if entry.as_ref().is_some_and(Entry::is_dir) {
 				return Err(Errno::EISDIR)
 			}
-			let mut handle = Handle { path, entry: entry.file.map(|_| entry.clone()), buffer: None, mode: None, writable };
+			let mut handle = Handle::new(path, entry.filter(|e| e.file.is_some()), None, writable);
 			if writable && flags.0 & libc_o_trunc() != 0 {
 				self.buffer(&mut handle, true).map_err(|e| self.fail("open", e))?;
 			}
@@ -487,19 +608,32 @@ impl<S: BlockStore + 'static> Filesystem for BlocktreeFs<S> {
 		}
 	}
 
-	fn create(&self, _req: &Request, parent: INodeNo, name: &OsStr, mode: u32, umask: u32, _flags: i32, reply: ReplyCreate) {
+	fn create(&self, _req: &Request, parent: INodeNo, name: &OsStr, mode: u32, umask: u32, flags: i32, reply: ReplyCreate) {
 		let result = (|| -> Result<(BlockPath, Entry, FileHandle), Errno> {
 			self.writable()?;
 			let path = self.child(parent, name)?;
 			let parent_path = self.path(parent)?;
 			let siblings = self.rt.block_on(self.tree.list_dir(&parent_path)).map_err(|e| self.fail("create", e))?;
-			if let Some(existing) = siblings.get(&path.components().last().unwrap_or_default().to_string()) {
+			let existing = siblings.get(&path.components().last().unwrap_or_default().to_string()).cloned();
+			let existing = existing.or_else(|| self.open_version(&path));
+			if let Some(existing) = existing {
+				// Made meanwhile elsewhere (this mount's kernel thought it absent).
+				if flags & libc::O_EXCL != 0 {
+					return Err(Errno::EEXIST)
+				}
 				if existing.is_dir() {
 					return Err(Errno::EISDIR)
 				}
+				// Opened as it is, as open(2) with O_CREAT does for an existing file.
+				let mut handle = Handle::new(path.clone(), existing.file.map(|_| existing.clone()), None, true);
+				if flags & libc::O_TRUNC != 0 {
+					self.buffer(&mut handle, true).map_err(|e| self.fail("create", e))?;
+				}
+				let fh = self.new_handle(handle);
+				return Ok((path, existing, fh))
 			}
 			let mode = (mode & !umask & 0o7777) as u16;
-			let mut handle = Handle { path: path.clone(), entry: None, buffer: None, mode: Some(mode), writable: true };
+			let mut handle = Handle::new(path.clone(), None, Some(mode), true);
 			// Empty and unpublished until the first close: visible on this mount meanwhile.
 			self.buffer(&mut handle, true).map_err(|e| self.fail("create", e))?;
 			let fh = self.new_handle(handle);
@@ -515,17 +649,30 @@ impl<S: BlockStore + 'static> Filesystem for BlocktreeFs<S> {
 	fn read(&self, _req: &Request, _ino: INodeNo, fh: FileHandle, offset: u64, size: u32, _flags: OpenFlags, _lock: Option<LockOwner>, reply: ReplyData) {
 		let result = (|| -> Result<Vec<u8>, Errno> {
 			let handle = self.handle(fh)?;
-			let h = handle.lock().expect("no panics under the lock; qed");
+			let mut h = handle.lock().expect("no panics under the lock; qed");
 			if let Some(buffer) = &h.buffer {
 				let len = (size as u64).min(buffer.len.saturating_sub(offset)) as usize;
 				let mut bytes = vec![0u8; len];
 				buffer.file.read_exact_at(&mut bytes, offset).map_err(|_| Errno::EIO)?;
 				return Ok(bytes)
 			}
-			match &h.entry {
-				Some(entry) => self.rt.block_on(self.tree.read_file(entry, offset, size as u64)).map_err(|e| self.fail("read", e)),
-				None => Ok(Vec::new()),
+			let Some(entry) = h.entry.clone() else { return Ok(Vec::new()) };
+			let (size, end) = (size as u64, offset.saturating_add(size as u64).min(entry.size));
+			if let Some(bytes) = h.ahead.as_mut().and_then(|a| a.take(offset, end)) {
+				return Ok(bytes)
 			}
+			// A reader going on where it stopped gets twice as much read ahead each time, up
+			// to READ_AHEAD: one node request per few MiB, not per kernel request.
+			let window = match &h.ahead {
+				Some(a) if a.next == offset => (a.window * 2).clamp(size, READ_AHEAD),
+				_ if offset == 0 => (size * 2).min(READ_AHEAD),
+				_ => size,
+			};
+			let bytes = self.rt.block_on(self.tree.read_file(&entry, offset, window.max(size))).map_err(|e| self.fail("read", e))?;
+			let mut ahead = Ahead { offset, bytes, next: offset, window };
+			let served = ahead.take(offset, end).unwrap_or_default();
+			h.ahead = Some(ahead);
+			Ok(served)
 		})();
 		match result {
 			Ok(bytes) => reply.data(&bytes),
@@ -555,8 +702,11 @@ impl<S: BlockStore + 'static> Filesystem for BlocktreeFs<S> {
 			let buffer = h.buffer.as_mut().expect("just made; qed");
 			let end = offset.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
 			buffer.file.write_all_at(data, offset).map_err(|_| Errno::ENOSPC)?;
+			buffer.random |= offset != buffer.next;
+			buffer.next = end;
 			buffer.len = buffer.len.max(end);
 			buffer.dirty = true;
+			h.mtime_ms = None;
 			Ok(data.len() as u32)
 		})();
 		match result {
@@ -578,7 +728,11 @@ impl<S: BlockStore + 'static> Filesystem for BlocktreeFs<S> {
 		let result = match handle {
 			Some(handle) => {
 				let mut h = handle.lock().expect("no panics under the lock; qed");
-				self.publish(&mut h).map_err(|e| self.fail("release", e))
+				let published = self.publish(&mut h).map_err(|e| self.fail("release", e));
+				if let Some(block) = h.pinned.take() {
+					self.rt.block_on(self.tree.unpin(block));
+				}
+				published
 			},
 			None => Err(Errno::EBADF),
 		};
@@ -639,7 +793,19 @@ impl<S: BlockStore + 'static> BlocktreeFs<S> {
 	fn remove(&self, parent: INodeNo, name: &OsStr, dir: bool, reply: ReplyEmpty) {
 		let what = if dir { "rmdir" } else { "unlink" };
 		let result = self.writable().and_then(|_| self.child(parent, name)).and_then(|path| {
-			self.rt.block_on(self.tree.remove(&path, dir)).map_err(|e| self.fail(what, e))
+			let open: Vec<_> = if dir { Vec::new() } else { self.handles_under(&path) };
+			let open: Vec<_> = open.into_iter().filter(|h| h.lock().expect("no panics under the lock; qed").path == path).collect();
+			match self.rt.block_on(self.tree.remove(&path, dir)) {
+				Ok(()) => {},
+				// Created here and not closed yet: not in the tree, only in its handles.
+				Err(TreeError::NotFound(_)) if !open.is_empty() => {},
+				Err(e) => return Err(self.fail(what, e)),
+			}
+			// Still open: readable and writable through its handles, never published again.
+			for handle in open {
+				handle.lock().expect("no panics under the lock; qed").unlinked = true;
+			}
+			Ok(())
 		});
 		match result {
 			Ok(()) => reply.ok(),

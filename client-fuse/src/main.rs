@@ -2,15 +2,15 @@
 //! mounts a principal's tree. Stays in the foreground until unmounted (`fusermount3 -u
 //! <mountpoint>`, Ctrl-C or SIGTERM, which unmount cleanly after publishing open files).
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use blocktree_client::{
 	chain::DEFAULT_RPC_URL,
 	principal_cmd::{load_keys, parse_tree_path, PasswordArgs},
-	tree::Tree,
-	tree_rpc::RpcStore,
+	tree::{BlockStore, Tree},
+	tree_rpc::{RpcStore, WatchEvent},
 };
-use blocktree_fuse::{BlocktreeFs, MountOptions, DIR_TTL, LOG_TARGET};
+use blocktree_fuse::{BlocktreeFs, MountOptions, DIR_TTL, LOG_TARGET, WATCHED_DIR_TTL};
 use blocktree_primitives::path::BlockPath;
 use clap::Parser;
 use fuser::{Config, MountOption, Session};
@@ -28,11 +28,13 @@ struct Args {
 	/// The node's JSON-RPC WebSocket address.
 	#[arg(long, env = "BLOCKTREE_RPC_URL", default_value = DEFAULT_RPC_URL)]
 	rpc_url: String,
-	/// The tree path to mount (default: the principal's root, `/<principal id>`).
+	/// The directory to mount (default: the principal's root, `/<principal id>`), e.g.
+	/// `/<id>/docs`. In another principal's tree: the path its `blocktree share --read`
+	/// printed, mounted read only.
 	#[arg(long)]
 	root: Option<String>,
-	/// Mount read-only: every change fails with `EROFS` (a principal without write authority
-	/// gets `EACCES` from the node's refusal instead).
+	/// Mount read-only: every change fails with `EROFS` (a mount of another principal's tree is
+	/// read only anyway, with `EACCES`).
 	#[arg(long)]
 	read_only: bool,
 	/// Fragments of each block that may be lost with the block still readable.
@@ -84,21 +86,52 @@ fn run(args: Args) -> Result<(), String> {
 		Some(root) => parse_tree_path(root)?,
 		None => BlockPath::root_of(&keys.id()),
 	};
-	if root.root() != keys.id() {
-		return Err(format!("{root} is in another principal's tree; mounting shared trees is not offered yet: mount your own (/{:?})", keys.id()))
+	// Another principal's tree: what it shared with this key file's principal, read only.
+	let shared = root.root() != keys.id();
+	if shared {
+		log::info!(target: LOG_TARGET, "{root} is {:?}'s tree: mounting what it shared with you, read only (writes give EACCES)", root.root());
 	}
 	let meta = std::fs::metadata(&args.mountpoint).map_err(|e| format!("cannot use {} as a mountpoint: {e}", args.mountpoint.display()))?;
 	if !meta.is_dir() {
 		return Err(format!("{} is not a directory: mount on an empty directory", args.mountpoint.display()))
 	}
-	let store = RpcStore::new(&args.rpc_url, keys, args.tolerance);
-	let tree = Tree::new(store, root.clone(), args.part_size, DIR_TTL);
+	let store = Arc::new(RpcStore::of_tree(&args.rpc_url, keys, root.root(), args.tolerance));
+	let stored = locate_root(&store, &root, shared, args.part_size).map_err(|e| format!("{e}: is the node at {} running?", args.rpc_url))?;
+	let tree = Tree::new(store.clone(), stored.clone(), args.part_size, DIR_TTL);
 	// SAFETY: getuid/getgid cannot fail.
 	let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-	let fs = BlocktreeFs::new(tree, MountOptions { read_only: args.read_only, uid, gid }).map_err(|e| format!("cannot start: {e}"))?;
+	let fs = BlocktreeFs::new(tree, MountOptions { read_only: args.read_only || shared, uid, gid }).map_err(|e| format!("cannot start: {e}"))?;
 	// Checked before mounting: the node answers and the root is a directory.
 	let checked = fs.check();
 	checked.map_err(|e| format!("{e}: is the node at {} running with a storage worker?", args.rpc_url))?;
+	// Replaced versions are removed in the background, every few seconds, so that a close
+	// waits for its own blocks only.
+	let tree = fs.tree();
+	tree.remove_in_background();
+	fs.spawn(async move {
+		loop {
+			tokio::time::sleep(Duration::from_secs(5)).await;
+			tree.remove_obsolete().await;
+		}
+	});
+	// The node's reports of new versions under the mount drop cached listings at once.
+	let tree = fs.tree();
+	fs.spawn(async move {
+		store
+			.watch(&stored, Duration::from_secs(2), |event| match event {
+				WatchEvent::Watching => {
+					tree.invalidate(tree.root());
+					tree.set_ttl(WATCHED_DIR_TTL);
+				},
+				WatchEvent::Changed(path) => tree.invalidate_stored(&path),
+				WatchEvent::Lost(why) => {
+					log::info!(target: LOG_TARGET, "the node's change reports stopped ({why}): listings are asked for again every {}s", DIR_TTL.as_secs());
+					tree.set_ttl(DIR_TTL);
+					tree.invalidate(tree.root());
+				},
+			})
+			.await
+	});
 
 	let mut config = Config::default();
 	config.mount_options = vec![MountOption::FSName(format!("blocktree:{root}")), MountOption::Subtype("blocktree".into()), MountOption::DefaultPermissions];
@@ -127,6 +160,29 @@ fn run(args: Args) -> Result<(), String> {
 	log::info!(target: LOG_TARGET, "unmounted");
 	std::thread::sleep(Duration::from_millis(10));
 	Ok(())
+}
+
+/// Where the directory to mount is stored. In your own tree `root` names it (`/<id>/docs`) and
+/// is found through the listings; in another's, `root` is the stored path its owner's
+/// `blocktree share` printed (names are not in paths, and the listings above are not yours
+/// to read), and must hold a listing.
+fn locate_root(store: &Arc<RpcStore>, root: &BlockPath, shared: bool, part_size: u64) -> Result<BlockPath, String> {
+	let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("cannot start: {e}"))?;
+	rt.block_on(async {
+		if shared {
+			return match store.latest(root).await.map_err(|e| e.to_string())? {
+				Some(_) => Ok(root.clone()),
+				None => Err(format!(
+					"nothing is stored at {root}: use the path `blocktree share` printed for you (/<owner id>/<32 hex digits>/...), not the directory's name"
+				)),
+			}
+		}
+		let own = Tree::new(store.clone(), BlockPath::root_of(&root.root()), part_size, DIR_TTL);
+		if !own.stat(root).await.map_err(|e| e.to_string())?.is_dir() {
+			return Err(format!("{root} is a file: mount a directory"))
+		}
+		own.stored(root).await.map_err(|e| e.to_string())
+	})
 }
 
 fn signal_set(signals: &[libc::c_int]) -> libc::sigset_t {

@@ -262,3 +262,78 @@ fn random_operations_match_a_model() {
 		assert_eq!(&fs::read(m.path(name)).unwrap(), content, "final content of {name}");
 	}
 }
+
+#[test]
+fn open_files_keep_their_changes_through_chmod_utimes_unlink_and_rename() {
+	let store = Arc::new(MemStore::default());
+	let m = mount(store.clone(), false);
+
+	// cp -p: written, then mode and times set by path while the file is still open and unpublished.
+	let mut f = fs::File::create(m.path("kept")).unwrap();
+	f.write_all(b"contents").unwrap();
+	fs::set_permissions(m.path("kept"), fs::Permissions::from_mode(0o600)).unwrap();
+	let when = SystemTime::UNIX_EPOCH + Duration::from_secs(1_500_000_000);
+	fs::File::options().write(true).open(m.path("kept")).unwrap().set_modified(when).unwrap();
+	drop(f);
+	let meta = fs::metadata(m.path("kept")).unwrap();
+	assert_eq!(meta.permissions().mode() & 0o7777, 0o600, "the chmod made while open survived the close");
+	assert_eq!(meta.mtime(), 1_500_000_000, "so did the time");
+	assert_eq!(fs::read(m.path("kept")).unwrap(), b"contents");
+
+	// Created and not closed: it can be renamed, and unlinked, and an unlinked file is not
+	// brought back by its close.
+	let mut moving = fs::File::create(m.path("moving")).unwrap();
+	moving.write_all(b"m").unwrap();
+	fs::rename(m.path("moving"), m.path("moved")).unwrap();
+	drop(moving);
+	assert_eq!(fs::read(m.path("moved")).unwrap(), b"m");
+	assert!(!m.path("moving").exists());
+	let mut gone = fs::File::create(m.path("gone")).unwrap();
+	gone.write_all(b"g").unwrap();
+	fs::remove_file(m.path("gone")).unwrap();
+	gone.write_all(b"h").unwrap();
+	drop(gone);
+	assert!(!m.path("gone").exists(), "the unlinked file stays gone after its close");
+	let mut old = fs::File::options().read(true).write(true).open(m.path("kept")).unwrap();
+	old.write_all(b"C").unwrap();
+	fs::remove_file(m.path("kept")).unwrap();
+	drop(old);
+	assert_eq!(names(m.dir.path()), ["moved"]);
+
+	// O_CREAT on a file that exists (made through another mount) opens it, without truncating;
+	// with O_EXCL it is EEXIST.
+	fs::write(m.path("there"), b"keep me").unwrap();
+	drop(OpenOptions::new().write(true).create(true).open(m.path("there")).unwrap());
+	assert_eq!(fs::read(m.path("there")).unwrap(), b"keep me");
+	let excl = OpenOptions::new().write(true).create_new(true).open(m.path("there")).unwrap_err();
+	assert_eq!(errno(&excl), libc::EEXIST);
+}
+
+#[test]
+fn files_written_at_random_get_small_sectors_and_copied_files_large_ones() {
+	use blocktree_client::dir_format::{RANDOM_SECTOR_SIZE, SEQUENTIAL_SECTOR_SIZE};
+	let store = Arc::new(MemStore::default());
+	let m = mount(store.clone(), false);
+	let tree = Tree::new(store.clone(), root(), MIN_PART_SIZE, Duration::ZERO);
+	let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+	let sector_of = |name: &str| {
+		let entry = rt.block_on(tree.stat(&root().join(name).unwrap())).unwrap();
+		(entry.sector_size, store.sector_size_of(&entry.file.unwrap().block).unwrap())
+	};
+	fs::write(m.path("copied"), bytes(300_000, 1)).unwrap();
+	assert_eq!(sector_of("copied"), (SEQUENTIAL_SECTOR_SIZE, SEQUENTIAL_SECTOR_SIZE));
+	// A database's way: pages written here and there.
+	let mut db = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(m.path("db")).unwrap();
+	for page in [5u64, 1, 9, 0, 3] {
+		db.seek(SeekFrom::Start(page * 4096)).unwrap();
+		db.write_all(&bytes(4096, page as u8)).unwrap();
+	}
+	drop(db);
+	assert_eq!(sector_of("db"), (RANDOM_SECTOR_SIZE, RANDOM_SECTOR_SIZE));
+	// Appending to it later keeps its small sectors; rewriting it whole in order makes them large.
+	OpenOptions::new().append(true).open(m.path("db")).unwrap().write_all(b"tail").unwrap();
+	assert_eq!(sector_of("db"), (RANDOM_SECTOR_SIZE, RANDOM_SECTOR_SIZE));
+	fs::write(m.path("db"), bytes(10_000, 7)).unwrap();
+	assert_eq!(sector_of("db"), (SEQUENTIAL_SECTOR_SIZE, SEQUENTIAL_SECTOR_SIZE));
+	assert_eq!(fs::read(m.path("db")).unwrap(), bytes(10_000, 7));
+}

@@ -122,6 +122,16 @@ impl ChainClient {
 		self.rpc.is_connected()
 	}
 
+	/// Notices of block versions recorded at or below `prefix` (`blocktree_subscribeBlocks`):
+	/// `{ block, path, version, writer, at, number }` each, as the node imports best blocks.
+	/// Ends when the node drops the connection or the subscriber falls behind.
+	pub async fn subscribe_blocks(&self, prefix: &blocktree_primitives::path::BlockPath) -> Result<jsonrpsee::core::client::Subscription<Value>, String> {
+		self.rpc
+			.subscribe("blocktree_subscribeBlocks", rpc_params![prefix.to_string()], "blocktree_unsubscribeBlocks")
+			.await
+			.map_err(|e| self.rpc_error(e))
+	}
+
 	/// The chain's genesis hash: its [`blocktree_primitives::cap::ChainTag`], signed into every
 	/// write cap and block header for this chain.
 	pub fn genesis(&self) -> Hash {

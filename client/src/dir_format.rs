@@ -3,9 +3,15 @@
 //! A directory is the block at its own path whose plaintext starts with the kind byte
 //! [`DIRECTORY`] followed by a SCALE-encoded [`Directory`]: its entries sorted by name, each
 //! with its kind, size, modification time and permission bits. It is sealed like any block, so
-//! sizes, times and modes are visible to readers only. The names are, too, in the listing;
-//! but each entry's own blocks carry their path (named after the entry) in the clear, so
-//! storage nodes learn names from those (docs/known-issues.md).
+//! names, sizes, times and modes are visible to readers only.
+//!
+//! **Names stay out of paths.** Block headers carry their path in the clear, so an entry's
+//! blocks are not stored at a path named after it: each entry has a random [`Slot`], and its
+//! blocks live at its directory's stored path plus the slot's 32 hex digits
+//! (`/<id>/3f2a…/91c0…`). A reader of the listing finds an entry's blocks from the slot; a
+//! storage node or a chain observer sees the tree's shape (depth, how many entries, sizes,
+//! when each changes), never a name. An entry keeps its slot across versions and renames within
+//! its directory.
 //!
 //! A file entry pins the block holding the file's version (a data block or a manifest, see
 //! [`crate::file_format`]) by id: a reader of the directory reads exactly the version the
@@ -14,7 +20,7 @@
 //! own path, so a change deep in the tree publishes two blocks (the file and its directory),
 //! not one per level.
 
-use blocktree_primitives::path::BlockPath;
+use blocktree_primitives::{path::BlockPath, principal::PrincipalId};
 use codec::{Decode, Encode};
 use sp_core::H256;
 
@@ -25,6 +31,13 @@ pub const DIRECTORY: u8 = 2;
 /// The most entries a directory holds: at about 100 bytes an entry, a full directory stays
 /// a few MiB, well under the 64 MiB block limit, and is still read in one go.
 pub const MAX_ENTRIES: usize = 65_536;
+
+/// Sector size of a file read mostly in order (what `cp` writes): 64 KiB, few proofs and
+/// round trips per MiB, and a random read costs at most 64 KiB fetched and opened.
+pub const SEQUENTIAL_SECTOR_SIZE: u32 = 64 * 1024;
+/// Sector size of a file written (so likely read) at random offsets, such as a database or a
+/// disk image: 4 KiB, so a 4 KiB read fetches and opens 4 KiB, not 64.
+pub const RANDOM_SECTOR_SIZE: u32 = 4 * 1024;
 
 /// Permission bits a new file gets unless told otherwise.
 pub const DEFAULT_FILE_MODE: u16 = 0o644;
@@ -38,6 +51,25 @@ pub enum EntryKind {
 	File,
 	/// A directory: the newest block at its path lists it.
 	Directory,
+}
+
+/// Where an entry's blocks are, below its directory's stored path: 16 random bytes, written as
+/// one path component of 32 lower-case hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode)]
+pub struct Slot(pub [u8; 16]);
+
+impl Slot {
+	/// A fresh slot from the operating system's random source.
+	pub fn random() -> Self {
+		let mut bytes = [0u8; 16];
+		getrandom::getrandom(&mut bytes).expect("the operating system's random source works; qed");
+		Slot(bytes)
+	}
+
+	/// The path component.
+	pub fn component(&self) -> String {
+		self.0.iter().map(|b| format!("{b:02x}")).collect()
+	}
 }
 
 /// The block holding a file's version.
@@ -64,17 +96,30 @@ pub struct Entry {
 	pub mode: u16,
 	/// For a file, the block holding the version this directory lists; `None` for a directory.
 	pub file: Option<FileVersion>,
+	/// Where the entry's blocks are stored, below the directory's stored path.
+	pub slot: Slot,
+	/// A file's sector size ([`SEQUENTIAL_SECTOR_SIZE`] or [`RANDOM_SECTOR_SIZE`], chosen by
+	/// how it was written and kept by its next versions); 0 for a directory.
+	pub sector_size: u32,
 }
 
 impl Entry {
-	/// A new, empty directory entry.
-	pub fn directory(name: &str, mtime_ms: u64, mode: u16) -> Self {
-		Entry { name: name.into(), kind: EntryKind::Directory, size: 0, mtime_ms, mode: mode & 0o7777, file: None }
+	/// A new, empty directory entry whose listing is at `slot`.
+	pub fn directory(name: &str, mtime_ms: u64, mode: u16, slot: Slot) -> Self {
+		Entry { name: name.into(), kind: EntryKind::Directory, size: 0, mtime_ms, mode: mode & 0o7777, file: None, slot, sector_size: 0 }
 	}
 
-	/// A file entry listing `file`.
-	pub fn file(name: &str, size: u64, mtime_ms: u64, mode: u16, file: FileVersion) -> Self {
-		Entry { name: name.into(), kind: EntryKind::File, size, mtime_ms, mode: mode & 0o7777, file: Some(file) }
+	/// A file entry listing `file`, whose versions are stored at `slot` in sectors of
+	/// [`SEQUENTIAL_SECTOR_SIZE`] (see [`Entry::with_sector_size`]).
+	pub fn file(name: &str, size: u64, mtime_ms: u64, mode: u16, file: FileVersion, slot: Slot) -> Self {
+		let sector_size = SEQUENTIAL_SECTOR_SIZE;
+		Entry { name: name.into(), kind: EntryKind::File, size, mtime_ms, mode: mode & 0o7777, file: Some(file), slot, sector_size }
+	}
+
+	/// The entry with its file's blocks in sectors of `sector_size` bytes.
+	pub fn with_sector_size(mut self, sector_size: u32) -> Self {
+		self.sector_size = sector_size;
+		self
 	}
 
 	/// Whether this is a directory.
@@ -83,10 +128,18 @@ impl Entry {
 	}
 }
 
-/// A directory's entries, sorted by name, names unique.
+/// The most principals a directory is shared with (a block's header wraps its key for each,
+/// and for the writer, within the chain's `MAX_READ_CAPS`).
+pub const MAX_READERS: usize = blocktree_primitives::block::MAX_READ_CAPS as usize - 1;
+
+/// A directory's entries, sorted by name, names unique, and whom it is shared with.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
 pub struct Directory {
 	entries: Vec<Entry>,
+	/// The principals besides the writer who may read this directory and everything in it
+	/// (sorted, unique): its listing, its files' blocks and its subdirectories are sealed for
+	/// them, and a new entry inherits them (`blocktree share --read`).
+	readers: Vec<PrincipalId>,
 }
 
 impl Directory {
@@ -125,6 +178,32 @@ impl Directory {
 		self.entries.is_empty()
 	}
 
+	/// Whom the directory is shared with, besides its writer.
+	pub fn readers(&self) -> &[PrincipalId] {
+		&self.readers
+	}
+
+	/// An empty directory shared with `readers` (a new subdirectory inherits its parent's).
+	pub fn shared_with(readers: &[PrincipalId]) -> Self {
+		let mut readers = readers.to_vec();
+		readers.sort();
+		readers.dedup();
+		Directory { entries: Vec::new(), readers }
+	}
+
+	/// Shares the directory with `reader` too; false if it already was.
+	pub fn add_reader(&mut self, reader: PrincipalId) -> Result<bool, String> {
+		match self.readers.binary_search(&reader) {
+			Ok(_) => Ok(false),
+			Err(_) if self.readers.len() >= MAX_READERS =>
+				Err(format!("the directory is shared with {MAX_READERS} principals, the most a block's header holds")),
+			Err(i) => {
+				self.readers.insert(i, reader);
+				Ok(true)
+			},
+		}
+	}
+
 	/// The plaintext of a directory block.
 	pub fn to_plaintext(&self) -> Vec<u8> {
 		let mut plaintext = vec![DIRECTORY];
@@ -149,13 +228,25 @@ impl Directory {
 		if !rest.is_empty() {
 			return Err("the directory has trailing bytes".into())
 		}
+		if dir.readers.len() > MAX_READERS || dir.readers.windows(2).any(|w| w[0] >= w[1]) {
+			return Err(format!("the directory's readers are more than {MAX_READERS}, unsorted or repeated"))
+		}
+		let mut slots: Vec<Slot> = dir.entries.iter().map(|e| e.slot).collect();
+		slots.sort();
+		if slots.windows(2).any(|w| w[0] == w[1]) {
+			return Err("two of the directory's entries share a slot".into())
+		}
 		for (i, entry) in dir.entries.iter().enumerate() {
 			check_name(&entry.name).map_err(|e| format!("the directory lists a bad name: {e}"))?;
 			if i > 0 && dir.entries[i - 1].name >= entry.name {
 				return Err(format!("the directory's entries are not sorted or repeat '{}'", entry.name))
 			}
+			let sector_ok = match entry.kind {
+				EntryKind::File => blocktree_primitives::block::check_block_bounds(entry.sector_size, 0).is_ok(),
+				EntryKind::Directory => entry.sector_size == 0,
+			};
 			if (entry.kind == EntryKind::File) != entry.file.is_some() || entry.mode > 0o7777 ||
-				(entry.kind == EntryKind::Directory && entry.size != 0)
+				(entry.kind == EntryKind::Directory && entry.size != 0) || !sector_ok
 			{
 				return Err(format!("the directory's entry '{}' does not add up (kind, block, size, mode)", entry.name))
 			}
@@ -179,14 +270,14 @@ mod tests {
 	use super::*;
 
 	fn file(name: &str, size: u64) -> Entry {
-		Entry::file(name, size, 1_700_000_000_000, 0o644, FileVersion { block: H256::repeat_byte(7), version: 3 })
+		Entry::file(name, size, 1_700_000_000_000, 0o644, FileVersion { block: H256::repeat_byte(7), version: 3 }, Slot::random())
 	}
 
 	#[test]
 	fn entries_stay_sorted_and_round_trip() {
 		let mut dir = Directory::default();
 		assert_eq!(dir.insert(file("b.txt", 5)), Ok(None));
-		assert_eq!(dir.insert(Entry::directory("a", 1, 0o755)), Ok(None));
+		assert_eq!(dir.insert(Entry::directory("a", 1, 0o755, Slot::random())), Ok(None));
 		assert_eq!(dir.insert(file("c", 0)), Ok(None));
 		let names: Vec<&str> = dir.entries().iter().map(|e| e.name.as_str()).collect();
 		assert_eq!(names, ["a", "b.txt", "c"]);
@@ -224,6 +315,9 @@ mod tests {
 		let mut slash = dir.clone();
 		slash.entries[0].name = "../etc".into();
 		assert!(Directory::from_plaintext(&slash.to_plaintext()).unwrap_err().contains("bad name"));
+		let mut same_slot = dir.clone();
+		same_slot.entries[1].slot = same_slot.entries[0].slot;
+		assert!(Directory::from_plaintext(&same_slot.to_plaintext()).unwrap_err().contains("share a slot"));
 
 		// A file without a block, a directory with one, a size on a directory, a wild mode.
 		let mut no_block = dir.clone();
@@ -235,6 +329,23 @@ mod tests {
 		let mut mode = dir.clone();
 		mode.entries[0].mode = 0o17777;
 		assert!(Directory::from_plaintext(&mode.to_plaintext()).unwrap_err().contains("does not add up"));
+		let mut sector = dir.clone();
+		sector.entries[0].sector_size = 3;
+		assert!(Directory::from_plaintext(&sector.to_plaintext()).unwrap_err().contains("does not add up"));
+
+		// Readers unsorted, repeated or too many.
+		let mut readers = dir.clone();
+		readers.readers = vec![H256::repeat_byte(2), H256::repeat_byte(1)];
+		assert!(Directory::from_plaintext(&readers.to_plaintext()).unwrap_err().contains("readers"));
+		readers.readers = vec![H256::repeat_byte(1); 2];
+		assert!(Directory::from_plaintext(&readers.to_plaintext()).unwrap_err().contains("readers"));
+		readers.readers = (0..=MAX_READERS).map(|i| H256::from_low_u64_be(i as u64)).collect();
+		assert!(Directory::from_plaintext(&readers.to_plaintext()).unwrap_err().contains("readers"));
+		readers.readers.pop();
+		assert_eq!(Directory::from_plaintext(&readers.to_plaintext()), Ok(readers.clone()));
+		let mut full = readers;
+		assert!(full.add_reader(H256::repeat_byte(0xee)).unwrap_err().contains("the most"));
+		assert_eq!(full.add_reader(H256::from_low_u64_be(3)), Ok(false), "already a reader");
 
 		// Trailing bytes, truncation, another kind, an empty block.
 		let mut trailing = dir.to_plaintext();
@@ -255,6 +366,7 @@ mod tests {
 		for i in 0..MAX_ENTRIES {
 			full.entries.push(file(&format!("{i:08}"), 1));
 		}
+		assert_eq!(Slot([0xab; 16]).component(), "ab".repeat(16));
 		assert!(full.insert(file("zzz", 1)).unwrap_err().contains("the most a directory holds"));
 		assert_eq!(full.insert(file("00000001", 2)).unwrap().map(|e| e.size), Some(1), "replacing is fine when full");
 	}

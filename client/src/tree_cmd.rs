@@ -1,6 +1,7 @@
-//! `blocktree ls | mkdir | rm | mv | mount`: the principal's tree of directories and files
-//! ([`crate::tree`]), through a node's RPC. Paths are tree paths (`/<principal id>/docs/a.txt`)
-//! or relative to the key file's principal's root (`docs/a.txt`).
+//! `blocktree ls | mkdir | rm | mv | share | mount`: the principal's tree of directories and
+//! files ([`crate::tree`]), through a node's RPC. Paths are tree paths
+//! (`/<principal id>/docs/a.txt`) or relative to the key file's principal's root
+//! (`docs/a.txt`); a path in another principal's tree reads what it shared with you.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -11,7 +12,7 @@ use crate::{
 	file_cmd::FileArgs,
 	file_format::DEFAULT_PART_SIZE,
 	principal_chain::block_on,
-	principal_cmd::{load_keys, parse_tree_path},
+	principal_cmd::{load_keys, parse_hash, parse_tree_path},
 	tree::{Tree, TreeError},
 	tree_rpc::RpcStore,
 };
@@ -59,6 +60,18 @@ pub enum TreeCmd {
 		from: String,
 		/// Where to (replaces a file, or an empty directory).
 		to: String,
+		#[command(flatten)]
+		args: FileArgs,
+	},
+	/// Share a directory and everything under it with another principal to read: its files
+	/// are sealed again for them (read back and stored as new versions), and what is written
+	/// there later is sealed for them too. They mount it with `--root <the directory's path>`.
+	Share {
+		/// The principal to share with (64 hex digits, as `blocktree principal show` prints).
+		#[arg(long = "read", value_name = "PRINCIPAL")]
+		read: String,
+		/// The directory.
+		path: String,
 		#[command(flatten)]
 		args: FileArgs,
 	},
@@ -120,7 +133,9 @@ fn what_next(e: TreeError) -> String {
 	match &e {
 		TreeError::Unavailable(_) => format!("{e} (is the node running and reachable? check --rpc-url)"),
 		TreeError::NoSpace(_) => format!("{e} (open contracts with more providers: `blocktree storage offers`)"),
-		TreeError::Denied(_) => format!("{e} (the node's storage worker account must control your principal, or you need a write cap)"),
+		TreeError::Denied(_) => format!(
+			"{e} (to write, the node's storage worker account must control your principal; to read another's tree, its owner shares it with `blocktree share --read`)"
+		),
 		_ => e.to_string(),
 	}
 }
@@ -131,17 +146,32 @@ impl TreeCmd {
 		if let TreeCmd::Mount { mountpoint, extra, args } = self {
 			return mount(mountpoint, extra, args)
 		}
-		let args = match self {
-			TreeCmd::Ls { args, .. } | TreeCmd::Mkdir { args, .. } | TreeCmd::Rm { args, .. } | TreeCmd::Mv { args, .. } | TreeCmd::Mount { args, .. } => args,
+		let (args, first) = match self {
+			TreeCmd::Ls { args, path, .. } |
+			TreeCmd::Mkdir { args, path, .. } |
+			TreeCmd::Rm { args, path, .. } |
+			TreeCmd::Share { args, path, .. } |
+			TreeCmd::Mv { args, from: path, .. } => (args, path),
+			TreeCmd::Mount { .. } => unreachable!("handled above; qed"),
 		};
 		let keys = load_keys(&args.key_file, &args.password)?;
-		let root = BlockPath::root_of(&keys.id());
-		let tree = Tree::new(RpcStore::new(&args.rpc_url, keys, 1), root.clone(), DEFAULT_PART_SIZE, Duration::from_secs(2));
+		let own = BlockPath::root_of(&keys.id());
+		// The tree the (first) path is in: yours, or another principal's that shared with you.
+		let root = BlockPath::root_of(&resolve(&own, first)?.root());
+		let store = RpcStore::of_tree(&args.rpc_url, keys, root.root(), 1);
+		let tree = Tree::new(store, root.clone(), DEFAULT_PART_SIZE, Duration::from_secs(2));
+		let resolve = |path: &str| resolve(&own, path);
 		block_on(async {
 			let result = match self {
 				TreeCmd::Ls { path, long, .. } => {
-					let path = resolve(&root, path)?;
+					let path = resolve(path)?;
 					let entry = tree.stat(&path).await.map_err(what_next)?;
+					if *long && entry.is_dir() {
+						let readers = tree.list_dir(&path).await.map_err(what_next)?.readers().to_vec();
+						if !readers.is_empty() {
+							eprintln!("{path} is shared with: {}", readers.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>().join(", "));
+						}
+					}
 					let entries = if entry.is_dir() { tree.list_dir(&path).await.map_err(what_next)?.entries().to_vec() } else { vec![entry] };
 					for entry in &entries {
 						if *long {
@@ -153,7 +183,7 @@ impl TreeCmd {
 					Ok(())
 				},
 				TreeCmd::Mkdir { path, parents, .. } => {
-					let path = resolve(&root, path)?;
+					let path = resolve(path)?;
 					if *parents {
 						let mut at = root.clone();
 						for name in path.components().skip(root.depth()) {
@@ -175,7 +205,7 @@ impl TreeCmd {
 					Ok(())
 				},
 				TreeCmd::Rm { path, recursive, dir, .. } => {
-					let path = resolve(&root, path)?;
+					let path = resolve(path)?;
 					let entry = tree.stat(&path).await.map_err(what_next)?;
 					if entry.is_dir() && !recursive && !dir {
 						return Err(format!("{path} is a directory: -d removes it if empty, -r with everything below it"))
@@ -189,7 +219,10 @@ impl TreeCmd {
 					Ok(())
 				},
 				TreeCmd::Mv { from, to, .. } => {
-					let (from, mut to) = (resolve(&root, from)?, resolve(&root, to)?);
+					let (from, mut to) = (resolve(from)?, resolve(to)?);
+					if to.root() != from.root() {
+						return Err(format!("{from} and {to} are in different principals' trees: copy instead"))
+					}
 					// Into an existing directory, as mv does.
 					if tree.stat(&to).await.is_ok_and(|e| e.is_dir()) && !tree.stat(&from).await.is_ok_and(|e| e.is_dir()) {
 						let name = from.components().last().unwrap_or_default().to_string();
@@ -197,6 +230,19 @@ impl TreeCmd {
 					}
 					tree.rename(&from, &to).await.map_err(what_next)?;
 					eprintln!("moved {from} to {to}");
+					Ok(())
+				},
+				TreeCmd::Share { read, path, .. } => {
+					let path = resolve(path)?;
+					let reader = parse_hash(read, "a principal id").map_err(|e| format!("--read: {e}"))?;
+					let progress = |file: &BlockPath, size: u64| eprintln!("sealing {file} ({size} bytes) again for the new reader");
+					let (files, bytes) = tree.share(&path, reader, &progress).await.map_err(what_next)?;
+					let stored = tree.stored(&path).await.map_err(what_next)?;
+					eprintln!("shared {path} with {reader:?} ({files} files, {bytes} bytes sealed again)");
+					// The stored path: names are not in paths, and the reader cannot read the
+					// listings above to find it.
+					println!("root: {stored}");
+					eprintln!("they mount it with: blocktree-fuse <mountpoint> --key-file <their key file> --root {stored}");
 					Ok(())
 				},
 				TreeCmd::Mount { .. } => unreachable!("handled above; qed"),
@@ -258,8 +304,9 @@ mod tests {
 
 	#[test]
 	fn long_lines_show_kind_mode_size_and_time() {
-		let entry = Entry::file("a.txt", 1234, 1_700_000_000_000, 0o640, crate::dir_format::FileVersion { block: Default::default(), version: 1 });
+		let version = crate::dir_format::FileVersion { block: Default::default(), version: 1 };
+		let entry = Entry::file("a.txt", 1234, 1_700_000_000_000, 0o640, version, crate::dir_format::Slot::random());
 		assert_eq!(long_line(&entry), "-rw-r-----         1234 2023-11-14 22:13 a.txt");
-		assert_eq!(long_line(&Entry::directory("d", 0, 0o755)), "drwxr-xr-x            0 1970-01-01 00:00 d/");
+		assert_eq!(long_line(&Entry::directory("d", 0, 0o755, crate::dir_format::Slot::random())), "drwxr-xr-x            0 1970-01-01 00:00 d/");
 	}
 }

@@ -147,35 +147,49 @@ async fn moves_keep_file_blocks_and_carry_whole_directories() {
 	assert_eq!(read_all(&tree, "empty/big").await, data);
 }
 
-/// A store where another writer publishes its own version of a directory just before ours
-/// lands, the first `races` times a directory is published.
+/// A store where another writer of the same principal changes a directory just as ours is
+/// published, the first `races` times a directory is published: on odd races theirs takes our
+/// version first (the chain then refuses ours as stale), on even ones theirs lands on top of
+/// ours right after.
 struct Racing {
 	inner: Arc<MemStore>,
 	races: std::sync::atomic::AtomicUsize,
 	theirs: String,
 }
 
+impl Racing {
+	/// Their directory: the one ours was based on plus a file of theirs.
+	async fn theirs(&self, path: &BlockPath, base: Vec<u8>, version: u64) -> Result<(), TreeError> {
+		let mut dir = Directory::from_plaintext(&base).unwrap();
+		let name = format!("{}-{}", self.theirs, self.races.load(Ordering::SeqCst));
+		let file = self.inner.publish(&path.join(&name).unwrap(), 1, vec![0, b'x'], &[], 4096).await?;
+		let pinned = blocktree_client::dir_format::FileVersion { block: file, version: 1 };
+		dir.insert(Entry::file(&name, 1, 0, 0o644, pinned, blocktree_client::dir_format::Slot::random())).unwrap();
+		self.inner.publish(path, version, dir.to_plaintext(), &[], 4096).await?;
+		Ok(())
+	}
+}
+
 impl BlockStore for Racing {
 	async fn latest(&self, path: &BlockPath) -> Result<Option<(H256, u64)>, TreeError> {
 		self.inner.latest(path).await
 	}
-	async fn publish(&self, path: &BlockPath, version: u64, plaintext: Vec<u8>) -> Result<H256, TreeError> {
+	async fn publish(&self, path: &BlockPath, version: u64, plaintext: Vec<u8>, readers: &[H256], sector_size: u32) -> Result<H256, TreeError> {
 		let is_dir = plaintext.first() == Some(&blocktree_client::dir_format::DIRECTORY);
-		if !is_dir || self.races.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_err() {
-			return self.inner.publish(path, version, plaintext).await
-		}
-		// Theirs: the directory as it was before ours, plus their file, a version above ours.
+		let race = if is_dir { self.races.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) } else { Err(0) };
+		let Ok(race) = race else { return self.inner.publish(path, version, plaintext, readers, sector_size).await };
 		let base = match self.inner.latest(path).await? {
 			Some((block, _)) => self.inner.read_all(block).await?,
 			None => Directory::default().to_plaintext(),
 		};
-		let ours = self.inner.publish(path, version, plaintext).await?;
-		let mut dir = Directory::from_plaintext(&base).unwrap();
-		let name = format!("{}-{}", self.theirs, self.races.load(Ordering::SeqCst));
-		let file = self.inner.publish(&path.join(&name).unwrap(), 1, vec![0, b'x']).await?;
-		dir.insert(Entry::file(&name, 1, 0, 0o644, blocktree_client::dir_format::FileVersion { block: file, version: 1 })).unwrap();
-		self.inner.publish(path, version + 1, dir.to_plaintext()).await?;
-		Ok(ours)
+		if race % 2 == 1 {
+			self.theirs(path, base, version).await?;
+			self.inner.publish(path, version, plaintext, readers, sector_size).await
+		} else {
+			let ours = self.inner.publish(path, version, plaintext, readers, sector_size).await?;
+			self.theirs(path, base, version + 1).await?;
+			Ok(ours)
+		}
 	}
 	async fn read_all(&self, block: H256) -> Result<Vec<u8>, TreeError> {
 		self.inner.read_all(block).await
@@ -252,8 +266,202 @@ async fn a_corrupt_directory_is_an_error_not_a_guess() {
 	let store = Arc::new(MemStore::default());
 	let tree = tree_on(store.clone());
 	tree.mkdir(&at("d"), 0o755).await.unwrap();
-	store.publish(&at("d"), 99, vec![blocktree_client::dir_format::DIRECTORY, 0xff, 0xff]).await.unwrap();
+	let stored = tree.stored(&at("d")).await.unwrap();
+	store.publish(&stored, 99, vec![blocktree_client::dir_format::DIRECTORY, 0xff, 0xff], &[], 4096).await.unwrap();
 	assert!(matches!(tree.list_dir(&at("d")).await, Err(TreeError::Corrupt(_))));
-	store.publish(&at("d"), 100, vec![blocktree_client::file_format::DATA, 1]).await.unwrap();
+	store.publish(&stored, 100, vec![blocktree_client::file_format::DATA, 1], &[], 4096).await.unwrap();
 	assert!(matches!(tree.list_dir(&at("d")).await, Err(TreeError::NotADirectory(_))));
+}
+
+/// A store whose every call lets other tasks run first a varying number of times (from seed
+/// `.1`), so that two trees' changes interleave the way two mounts' do, in many alignments.
+struct Yielding(Arc<MemStore>, std::sync::atomic::AtomicUsize);
+
+impl Yielding {
+	async fn pause(&self) {
+		let n = self.1.fetch_add(7, Ordering::Relaxed);
+		for _ in 0..(n * 2_654_435_761) % 5 {
+			tokio::task::yield_now().await;
+		}
+	}
+}
+
+impl BlockStore for Yielding {
+	async fn latest(&self, path: &BlockPath) -> Result<Option<(H256, u64)>, TreeError> {
+		self.pause().await;
+		self.0.latest(path).await
+	}
+	async fn publish(&self, path: &BlockPath, version: u64, plaintext: Vec<u8>, readers: &[H256], sector_size: u32) -> Result<H256, TreeError> {
+		self.pause().await;
+		self.0.publish(path, version, plaintext, readers, sector_size).await
+	}
+	async fn read_all(&self, block: H256) -> Result<Vec<u8>, TreeError> {
+		self.pause().await;
+		self.0.read_all(block).await
+	}
+	async fn read_range(&self, block: H256, offset: u64, len: u64) -> Result<Vec<u8>, TreeError> {
+		self.0.read_range(block, offset, len).await
+	}
+	async fn remove(&self, block: H256) -> Result<(), TreeError> {
+		self.0.remove(block).await
+	}
+}
+
+#[tokio::test]
+async fn two_writers_racing_for_the_same_version_lose_nothing() {
+	let store = Arc::new(MemStore::default());
+	let on = |seed: usize| Tree::new(Yielding(store.clone(), seed.into()), root(), MIN_PART_SIZE, Duration::ZERO);
+	let (a, b) = (on(1), on(2));
+	let write = |tree: &'static Tree<Yielding>, name: String| async move { tree.write_file(&at(&name), &temp_with(name.as_bytes()), name.len() as u64, None, None).await };
+	let (a, b): (&'static _, &'static _) = (Box::leak(Box::new(a)), Box::leak(Box::new(b)));
+	for i in 0..50 {
+		// Both read the same directory version and publish the next one at the same time.
+		let (x, y) = tokio::join!(write(a, format!("a{i}")), write(b, format!("b{i}")));
+		x.unwrap();
+		y.unwrap();
+	}
+	let listed = names(&*tree_on(store).list_dir(&root()).await.unwrap());
+	assert_eq!(listed.len(), 100, "every write of both is listed: {listed:?}");
+}
+
+#[tokio::test]
+async fn a_shared_directory_seals_everything_under_it_for_the_reader() {
+	let store = Arc::new(MemStore::default());
+	let tree = tree_on(store.clone());
+	let reader = H256::repeat_byte(0x77);
+	tree.mkdir(&at("shared"), 0o755).await.unwrap();
+	tree.mkdir(&at("shared/sub"), 0o755).await.unwrap();
+	write(&tree, "shared/a", b"a").await;
+	write(&tree, "shared/sub/big", &bytes(2 * MIN_PART_SIZE as usize + 5, 1)).await;
+	write(&tree, "private", b"p").await;
+	let files = std::sync::Mutex::new(Vec::new());
+	let progress = |path: &BlockPath, _size: u64| files.lock().unwrap().push(path.to_string());
+	let (count, size) = tree.share(&at("shared"), reader, &progress).await.unwrap();
+	assert_eq!((count, size), (2, 2 * MIN_PART_SIZE + 6));
+	assert_eq!(files.into_inner().unwrap().len(), 2);
+	tree.remove_retired().await;
+
+	// Every block under shared/ (listings, files, parts) is sealed for the reader; the root's
+	// listing and the private file are not.
+	let blocks_under = |stored: &BlockPath| store.blocks().into_iter().filter(|(_, p)| p.starts_with(stored)).map(|(b, _)| b).collect::<Vec<_>>();
+	let shared_dir = tree.stored(&at("shared")).await.unwrap();
+	assert!(blocks_under(&shared_dir).len() >= 6, "two listings, a file, a manifest and its parts");
+	for block in blocks_under(&shared_dir) {
+		assert!(store.readers_of(&block).unwrap().contains(&reader), "block {block:?} under shared/");
+	}
+	for block in blocks_under(&tree.stored(&at("private")).await.unwrap()) {
+		assert!(!store.readers_of(&block).unwrap().contains(&reader));
+	}
+	let (root_block, _) = store.latest(&root()).await.unwrap().unwrap();
+	assert!(!store.readers_of(&root_block).unwrap().contains(&reader));
+	// The reader's view: a tree rooted at the shared directory's stored path.
+	let theirs = Tree::new(store.clone(), shared_dir.clone(), MIN_PART_SIZE, Duration::ZERO);
+	assert_eq!(names(&*theirs.list_dir(&shared_dir).await.unwrap()), ["a", "sub"]);
+	let big = theirs.stat(&shared_dir.join("sub").unwrap().join("big").unwrap()).await.unwrap();
+	assert_eq!(theirs.read_file(&big, 0, 5).await.unwrap(), bytes(5, 1));
+	assert_eq!(read_all(&tree, "shared/sub/big").await, bytes(2 * MIN_PART_SIZE as usize + 5, 1), "the same bytes, sealed again");
+
+	// What is written there later inherits the reader; sharing again seals nothing again.
+	tree.mkdir(&at("shared/later"), 0o755).await.unwrap();
+	write(&tree, "shared/later/new", b"n").await;
+	for block in blocks_under(&tree.stored(&at("shared/later")).await.unwrap()) {
+		assert!(store.readers_of(&block).unwrap().contains(&reader), "a later block {block:?}");
+	}
+	assert_eq!(tree.share(&at("shared"), reader, &|_, _| {}).await.unwrap(), (0, 0));
+	assert!(matches!(tree.share(&at("private"), reader, &|_, _| {}).await, Err(TreeError::NotADirectory(_))));
+
+	// A move between differently shared directories is a copy (EXDEV), not a silent leak or loss.
+	assert!(matches!(tree.rename(&at("private"), &at("shared/private")).await, Err(TreeError::CrossShare(_))));
+	assert!(matches!(tree.rename(&at("shared/a"), &at("a")).await, Err(TreeError::CrossShare(_))));
+	tree.rename(&at("shared/a"), &at("shared/sub/a")).await.unwrap();
+	assert_eq!(read_all(&tree, "shared/sub/a").await, b"a");
+}
+
+#[tokio::test]
+async fn no_block_path_holds_a_name() {
+	let store = Arc::new(MemStore::default());
+	let tree = tree_on(store.clone());
+	tree.mkdir(&at("Secret Plans"), 0o755).await.unwrap();
+	tree.mkdir(&at("Secret Plans/taxes-2026"), 0o755).await.unwrap();
+	write(&tree, "Secret Plans/taxes-2026/divorce.pdf", b"x").await;
+	write(&tree, "Secret Plans/big.iso", &bytes(2 * MIN_PART_SIZE as usize + 1, 3)).await;
+	tree.rename(&at("Secret Plans/taxes-2026"), &at("moved-away")).await.unwrap();
+	tree.rename(&at("moved-away"), &at("renamed-here")).await.unwrap();
+	tree.remove_retired().await;
+	for (_, path) in store.blocks() {
+		let path = path.to_string();
+		for name in ["Secret", "Plans", "taxes", "divorce", "big.iso", "moved", "renamed"] {
+			assert!(!path.contains(name), "{name} shows in the block path {path}");
+		}
+		// Below the root: slots, or a manifest's parts below a slot.
+		for component in path.split('/').skip(2) {
+			assert!(component.len() == 32 && component.bytes().all(|b| b.is_ascii_hexdigit()) || component.starts_with("~part-"), "{path}");
+		}
+	}
+	assert_eq!(read_all(&tree, "renamed-here/divorce.pdf").await, b"x");
+	// A rename within a directory moves nothing: the same stored place.
+	let before = tree.stored(&at("renamed-here")).await.unwrap();
+	tree.rename(&at("renamed-here"), &at("again")).await.unwrap();
+	assert_eq!(tree.stored(&at("again")).await.unwrap(), before);
+	assert_eq!(read_all(&tree, "again/divorce.pdf").await, b"x");
+}
+
+#[tokio::test]
+async fn a_pinned_version_outlives_rewrites_until_unpinned() {
+	let store = Arc::new(MemStore::default());
+	let tree = tree_on(store.clone());
+	write(&tree, "f", b"first").await;
+	let first = tree.stat(&at("f")).await.unwrap();
+	tree.pin(first.file.unwrap().block);
+	// Two rewrites: the first version is obsolete twice over, and still readable.
+	write(&tree, "f", b"second").await;
+	write(&tree, "f", b"third").await;
+	tree.remove_retired().await;
+	assert_eq!(tree.read_file(&first, 0, 10).await.unwrap(), b"first", "an open handle reads its version to the end");
+	tree.unpin(first.file.unwrap().block).await;
+	assert!(tree.read_file(&first, 0, 10).await.is_err(), "removed once its reader is done");
+	assert_eq!(read_all(&tree, "f").await, b"third");
+}
+
+#[tokio::test]
+async fn a_files_sector_size_is_chosen_per_file_and_kept_by_its_versions() {
+	use blocktree_client::dir_format::{RANDOM_SECTOR_SIZE, SEQUENTIAL_SECTOR_SIZE};
+	let store = Arc::new(MemStore::default());
+	let tree = tree_on(store.clone());
+	let sector_of = |entry: &Entry| store.sector_size_of(&entry.file.unwrap().block).unwrap();
+	let seq = write(&tree, "video", &bytes(100_000, 1)).await;
+	assert_eq!((seq.sector_size, sector_of(&seq)), (SEQUENTIAL_SECTOR_SIZE, SEQUENTIAL_SECTOR_SIZE));
+	let data = bytes(2 * MIN_PART_SIZE as usize + 9, 2);
+	let db = tree.write_file_sized(&at("db"), &temp_with(&data), data.len() as u64, None, None, Some(RANDOM_SECTOR_SIZE)).await.unwrap();
+	assert_eq!(db.sector_size, RANDOM_SECTOR_SIZE);
+	// The parts hold the bytes, in small sectors; the manifest is read whole.
+	let stored = tree.stored(&at("db")).await.unwrap();
+	let parts: Vec<u32> = store.blocks().into_iter().filter(|(_, p)| p.starts_with(&stored) && p != &stored).map(|(b, _)| store.sector_size_of(&b).unwrap()).collect();
+	assert_eq!(parts, [RANDOM_SECTOR_SIZE; 3]);
+	// A later version without a choice keeps the file's; a share keeps it too.
+	let again = write(&tree, "db", b"small now").await;
+	assert_eq!((again.sector_size, sector_of(&again)), (RANDOM_SECTOR_SIZE, RANDOM_SECTOR_SIZE));
+	tree.share(&root(), H256::repeat_byte(9), &|_, _| {}).await.unwrap();
+	let shared = tree.stat(&at("db")).await.unwrap();
+	assert_ne!(shared.file, again.file, "sealed again");
+	assert_eq!((shared.sector_size, sector_of(&shared)), (RANDOM_SECTOR_SIZE, RANDOM_SECTOR_SIZE));
+	assert_eq!(read_all(&tree, "db").await, b"small now");
+}
+
+#[tokio::test]
+async fn removals_can_wait_for_the_background_and_still_all_happen() {
+	let store = Arc::new(MemStore::default());
+	let tree = tree_on(store.clone());
+	tree.remove_in_background();
+	for i in 0..5u8 {
+		write(&tree, "f", &[i; 3]).await;
+	}
+	// Nothing was removed inline: the replaced versions wait.
+	assert_eq!(store.removed.load(Ordering::Relaxed), 0);
+	assert!(store.block_count() > 2);
+	tree.remove_obsolete().await;
+	assert!(store.removed.load(Ordering::Relaxed) > 0, "the background pass removes them");
+	tree.remove_retired().await;
+	assert_eq!(store.block_count(), 2, "the root directory and the file's newest version");
+	assert_eq!(read_all(&tree, "f").await, [4u8; 3]);
 }

@@ -19,27 +19,12 @@ use std::{
 };
 
 use codec::{Decode, Encode};
-use common::{stderr as err, stdout as out, TempDir, TestNode, NODE_BIN};
+use common::{erasure_params, node_key, stderr as err, stdout as out, TempDir, TestNode, NODE_BIN};
 use serde_json::{json, Value};
 
 const TIMEOUT: Duration = Duration::from_secs(240);
 
 const PASSWORD: &str = "correct horse battery";
-
-/// Writes a node key (ed25519 secret, hex) and asks the node binary for its peer id.
-fn node_key(dir: &Path, index: u8) -> (String, String) {
-	let secret = format!("{:064x}", index as u128 + 1);
-	let file = dir.join(format!("node-key-{index}"));
-	std::fs::write(&file, &secret).expect("key file is writable");
-	let out = Command::new(NODE_BIN)
-		.args(["key", "inspect-node-key", "--file"])
-		.arg(&file)
-		.output()
-		.expect("node binary runs");
-	assert!(out.status.success(), "inspect-node-key failed: {}", String::from_utf8_lossy(&out.stderr));
-	let peer_id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-	(secret, peer_id)
-}
 
 /// Runs `blocktree <args>` (the client) as a user would, off the async runtime.
 async fn cli(args: Vec<String>) -> Output {
@@ -48,16 +33,6 @@ async fn cli(args: Vec<String>) -> Output {
 
 fn strings(list: &[&str]) -> Vec<String> {
 	list.iter().map(|s| s.to_string()).collect()
-}
-
-/// `(k, n, fragment size)` the chain gives Alice for `size` bytes at tolerance 1, or its reason.
-async fn erasure_params(node: &TestNode, size: u64) -> Result<(u8, u8, u64), String> {
-	let alice = sp_keyring::Sr25519Keyring::Alice.to_account_id();
-	let args = sp_core::bytes::to_hex(&(alice, size, 1u8).encode(), false);
-	let answer = node.rpc("state_call", vec![json!("FragmentsApi_erasure_params"), json!(args)]).await.map_err(|e| e.to_string())?;
-	let bytes = sp_core::bytes::from_hex(answer.as_str().unwrap_or_default()).map_err(|e| format!("{e:?}"))?;
-	let result = Result::<(u8, u8, u64), sp_runtime::DispatchError>::decode(&mut &bytes[..]).map_err(|e| e.to_string())?;
-	result.map_err(|e| format!("{e:?}"))
 }
 
 async fn block_status(node: &TestNode, block: &str) -> Value {

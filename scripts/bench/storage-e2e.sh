@@ -18,23 +18,9 @@ node=${BLOCKTREE_NODE:-$target_dir/debug/blocktree-node}
 bin=${BLOCKTREE_CLIENT:-$(dirname "$node")/blocktree}
 # Every provider's contract must hold its share: n/k of the file over four providers, rounded up.
 contract=$(( (size * 2 / 3 + 64) ))MiB
-export BLOCKTREE_NODE=$node BLOCKTREE_PASSWORD="benchmark password" CONTRACT=${CONTRACT:-$contract} CAPACITY=${CAPACITY:-$(( size * 2 + 1024 ))MiB}
-work=$(mktemp -d /tmp/blocktree-bench.XXXXXX)
-bash scripts/local-network.sh "$work/net" >"$work/network.log" 2>&1 &
-net=$!
-# `|| true`: under `set -e` a failing command in the trap (wait on the killed network) would
-# replace the script's own status.
-trap 'status=$?; kill $net 2>/dev/null || true; wait $net 2>/dev/null || true; rm -rf "$work"; exit $status' EXIT
-echo "[bench] network starting in $work/net ($node, client $bin, contracts of $CONTRACT)"
-key="$work/alice.key"
-"$bin" principal create --key-file "$key" >"$work/create.out"
-id=$(sed -n 's/^principal: 0x//p' "$work/create.out")
-until "$bin" principal register --key-file "$key" --signer //Alice >/dev/null 2>&1; do sleep 3; done
-"$bin" principal claim-root --signer //Alice >/dev/null
+CONTRACT=${CONTRACT:-$contract} CAPACITY=${CAPACITY:-$(( size * 2 + 1024 ))MiB}
+source scripts/bench/network.sh
 head -c $((size << 20)) /dev/urandom >"$work/file.bin"
-echo "[bench] waiting for the storage market: Alice's node under contract with the four others"
-alice=5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY
-until [ "$("$bin" storage contracts --account $alice 2>/dev/null | grep -c "client $alice")" -ge 4 ]; do sleep 3; done
 until "$bin" file put "$work/file.bin" "/$id/bench.bin" --key-file "$key" >"$work/put.out" 2>"$work/put.err"; do
 	grep -q "NotEnoughProviders" "$work/put.err" || { cat "$work/put.err" >&2; exit 1; }
 	sleep 5

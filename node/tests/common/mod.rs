@@ -338,3 +338,30 @@ pub fn parse_hex_number(v: &Value) -> Option<u64> {
 		_ => None,
 	}
 }
+
+/// Writes a node key (ed25519 secret, hex) to `dir` and asks the node binary for its peer id:
+/// `(secret, peer id)`.
+pub fn node_key(dir: &Path, index: u8) -> (String, String) {
+	let secret = format!("{:064x}", index as u128 + 1);
+	let file = dir.join(format!("node-key-{index}"));
+	fs::write(&file, &secret).expect("key file is writable");
+	let out = Command::new(NODE_BIN).args(["key", "inspect-node-key", "--file"]).arg(&file).output().expect("node binary runs");
+	assert!(out.status.success(), "inspect-node-key failed: {}", String::from_utf8_lossy(&out.stderr));
+	let peer_id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+	(secret, peer_id)
+}
+
+/// `(k, n, fragment size)` the chain gives Alice's account for `size` bytes at tolerance 1, or
+/// its reason (`NotEnoughProviders` until the storage workers have opened contracts).
+pub async fn erasure_params(node: &TestNode, size: u64) -> Result<(u8, u8, u64), String> {
+	use codec::{Decode, Encode};
+	let alice = sp_keyring::Sr25519Keyring::Alice.to_account_id();
+	let args = sp_core::bytes::to_hex(&(alice, size, 1u8).encode(), false);
+	let answer = node
+		.rpc("state_call", vec![serde_json::json!("FragmentsApi_erasure_params"), serde_json::json!(args)])
+		.await
+		.map_err(|e| e.to_string())?;
+	let bytes = sp_core::bytes::from_hex(answer.as_str().unwrap_or_default()).map_err(|e| format!("{e:?}"))?;
+	let result = Result::<(u8, u8, u64), sp_runtime::DispatchError>::decode(&mut &bytes[..]).map_err(|e| e.to_string())?;
+	result.map_err(|e| format!("{e:?}"))
+}

@@ -303,6 +303,14 @@ pub mod pallet {
 	pub type PathBlockCount<T: Config> =
 		StorageDoubleMap<_, Identity, H256, Identity, PrincipalId, u32, ValueQuery>;
 
+	/// The highest version each writer has recorded at each path while it has a block there: a
+	/// new block must have a higher one, so two writers racing to publish the same next version
+	/// cannot both succeed (the loser learns it and builds on the winner's). Present exactly
+	/// while `PathBlockCount` is.
+	#[pallet::storage]
+	pub type PathNewestVersion<T: Config> =
+		StorageDoubleMap<_, Identity, H256, Identity, PrincipalId, u64, OptionQuery>;
+
 	/// Placements by provider: the contract each fragment is held under.
 	#[pallet::storage]
 	pub type FragmentsByProvider<T: Config> =
@@ -404,6 +412,9 @@ pub mod pallet {
 		WrongFragmentCount,
 		/// The writer has `MaxBlocksPerPath` blocks at this path already: remove old versions.
 		TooManyVersions,
+		/// The writer has recorded this version or a newer one at this path: read the newest
+		/// version and write the one after it.
+		VersionNotNewer,
 		/// The provider lost a fragment of this block recently (`PlacementCooldown`): another
 		/// provider must take it.
 		ProviderInCooldown,
@@ -487,14 +498,16 @@ pub mod pallet {
 		/// header is useless to anyone but the writer. `fragment_roots` must hold the root of each
 		/// of the `n` fragments the redundancy rule gives for this owner now. Holds
 		/// `BlockDeposit + n * FragmentDeposit`. Each writer has at most `MaxBlocksPerPath`
-		/// versions per path.
+		/// versions per path, and each new one must be higher than every version it has there.
 		///
 		/// Errors: the principals registry's (`NoCapability`, `CapExpired`, `CapRevoked`,
 		/// `InvalidBlockSignature`, ...), `BlockAlreadyRecorded`, `BadBlockSize`,
 		/// `ToleranceOutOfRange`, `NotEnoughProviders`, `WrongFragmentCount`, `TooManyVersions`,
-		/// or the currency's error if the deposit cannot be held. Event: `BlockRecorded`.
+		/// `VersionNotNewer`, or the currency's error if the deposit cannot be held. Event:
+		/// `BlockRecorded`.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::record_block(header.header.write_caps.len() as u32))]
+		#[pallet::weight(T::WeightInfo::record_block(header.header.write_caps.len() as u32)
+			.saturating_add(T::DbWeight::get().reads_writes(1, 1)))]
 		pub fn record_block(
 			origin: OriginFor<T>,
 			header: alloc::boxed::Box<SignedBlockHeader>,
@@ -512,6 +525,11 @@ pub mod pallet {
 			ensure!(fragment_roots.len() == n as usize, Error::<T>::WrongFragmentCount);
 			let versions = PathBlockCount::<T>::get(path_hash, writer);
 			ensure!(versions < T::MaxBlocksPerPath::get(), Error::<T>::TooManyVersions);
+			let version = header.header.version;
+			ensure!(
+				PathNewestVersion::<T>::get(path_hash, writer).is_none_or(|newest| version > newest),
+				Error::<T>::VersionNotNewer
+			);
 			let deposit = T::FragmentDeposit::get()
 				.saturating_mul((n as u32).into())
 				.saturating_add(T::BlockDeposit::get());
@@ -539,6 +557,7 @@ pub mod pallet {
 			);
 			BlocksByPath::<T>::insert((path_hash, writer, block), ());
 			PathBlockCount::<T>::insert(path_hash, writer, versions.saturating_add(1));
+			PathNewestVersion::<T>::insert(path_hash, writer, version);
 			BelowTarget::<T>::insert(block, 0);
 			Self::deposit_event(Event::BlockRecorded { block, owner, writer, path_hash, k, n, fragment_size });
 			Ok(())
@@ -656,7 +675,7 @@ pub mod pallet {
 		///
 		/// Errors: `UnknownBlock`, `NotBlockOwner`. Event: `BlockRemoved`.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::remove_block(T::MaxFragments::get()))]
+		#[pallet::weight(T::WeightInfo::remove_block(T::MaxFragments::get()).saturating_add(T::DbWeight::get().writes(1)))]
 		pub fn remove_block(origin: OriginFor<T>, block: DataBlockId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut record = Blocks::<T>::get(block).ok_or(Error::<T>::UnknownBlock)?;
@@ -671,6 +690,9 @@ pub mod pallet {
 			PathBlockCount::<T>::mutate_exists(record.path_hash, record.writer, |n| {
 				*n = n.map(|n| n.saturating_sub(1)).filter(|n| *n > 0);
 			});
+			if !PathBlockCount::<T>::contains_key(record.path_hash, record.writer) {
+				PathNewestVersion::<T>::remove(record.path_hash, record.writer);
+			}
 			Self::deposit_event(Event::BlockRemoved { block });
 			Ok(())
 		}
@@ -1012,6 +1034,9 @@ pub mod pallet {
 				ensure!(count <= T::MaxBlocksPerPath::get(), "more versions than allowed");
 			}
 			ensure!(counted == per_path.len(), "a writer's versions are not counted");
+			for (path, writer, _) in PathNewestVersion::<T>::iter() {
+				ensure!(PathBlockCount::<T>::contains_key(path, writer), "a newest version outlives its path's blocks");
+			}
 			for (provider, (block, index), contract) in FragmentsByProvider::<T>::iter() {
 				ensure!(
 					Blocks::<T>::get(block)

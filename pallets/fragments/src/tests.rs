@@ -4,7 +4,7 @@
 
 use crate::{
 	mock::*, BelowTarget, Blocks, Challenges, ContractFragmentCount, Error, Event, FragmentsByContract,
-	FragmentsByProvider, PathBlockCount, PoolSize,
+	FragmentsByProvider, PathBlockCount, PathNewestVersion, PoolSize,
 };
 use blocktree_primitives::storage::{fragment_root, prove_chunk};
 use frame_support::{
@@ -503,6 +503,39 @@ fn stranger_cannot_record_at_anothers_path_or_take_its_block_id() {
 		record(1, 100, 1);
 		assert_eq!(Blocks::<Test>::get(block_id(1)).unwrap().owner, OWNER);
 		assert_eq!(Fragments::blocks_at_path(path(1)).len(), 1);
+	});
+}
+
+#[test]
+fn a_version_must_be_newer_than_the_writers_newest_at_the_path() {
+	build_and_execute(|| {
+		contracts(3, 20_000);
+		let at = |version: u64| record_call(OWNER, hdr_at(1, version), 100, 1, vec![H256::zero(); 3]);
+		assert_ok!(at(5));
+		assert_eq!(PathNewestVersion::<Test>::get(path(1), principal_of(OWNER)), Some(5));
+		// Two writers racing to publish version 5: the second is refused, not recorded beside
+		// the first (where "newest" would be decided by block id).
+		let racer = {
+			let mut h = hdr_at(1, 5);
+			h.header.plaintext_len += 1;
+			h
+		};
+		assert_noop!(record_call(OWNER, racer, 100, 1, vec![H256::zero(); 3]), Error::<Test>::VersionNotNewer);
+		// An older version cannot be slipped in either.
+		assert_noop!(at(4), Error::<Test>::VersionNotNewer);
+		assert_ok!(at(6));
+		// Another writer's versions at the same path are its own sequence.
+		for i in 0..3 {
+			assert_ok!(StorageContracts::open_contract(RuntimeOrigin::signed(CAP_HOLDER), i, 20_000, 5, 1, 0));
+		}
+		assert_ok!(record_call(CAP_HOLDER, header(CAP_HOLDER, OWNER, "f1", 1), 100, 1, vec![H256::zero(); 3]));
+		// Removing a path's last block forgets its newest version with it (no storage left behind).
+		assert_ok!(Fragments::remove_block(RuntimeOrigin::signed(OWNER), hdr_at(1, 5).id()));
+		assert_ok!(Fragments::remove_block(RuntimeOrigin::signed(OWNER), hdr_at(1, 6).id()));
+		assert_eq!(PathNewestVersion::<Test>::get(path(1), principal_of(OWNER)), None);
+		assert_eq!(PathNewestVersion::<Test>::get(path(1), principal_of(CAP_HOLDER)), Some(1));
+		assert_ok!(at(1));
+		Fragments::do_try_state().expect("consistent");
 	});
 }
 

@@ -17,10 +17,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 size=${1:-64}
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-node=${BLOCKTREE_NODE:-$target_dir/debug/blocktree-node}
-bin=${BLOCKTREE_CLIENT:-$(dirname "$node")/blocktree}
-fuse=${BLOCKTREE_FUSE:-$(dirname "$node")/blocktree-fuse}
 if ! command -v fio >/dev/null; then
 	echo "[bench] installing fio"
 	$([ "$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q fio >/dev/null
@@ -28,6 +24,7 @@ fi
 CONTRACT=${CONTRACT:-$(( size * 3 + 128 ))MiB} CAPACITY=${CAPACITY:-$(( size * 8 + 1024 ))MiB}
 cleanup_extra() { [ -z "${mnt:-}" ] || fusermount3 -u "$mnt" 2>/dev/null || true; }
 source scripts/bench/network.sh
+fuse=${BLOCKTREE_FUSE:-$(dirname "$node")/blocktree-fuse}
 mnt=$work/mnt
 mkdir -p "$mnt" "$work/disk"
 
@@ -89,15 +86,15 @@ unmount_tree
 echo "[bench] the CLI (direct RPC): put, get, and 4 KiB reads at random offsets"
 head -c $((size << 20)) /dev/urandom >"$work/direct.bin"
 t0=$(date +%s.%N)
-"$bin" file put "$work/direct.bin" "/$id/direct.bin" --key-file "$key" >/dev/null 2>&1
+cli() { "$bin" "$@" --key-file "$key" >/dev/null 2>"$work/cli.err" || { cat "$work/cli.err" >&2; exit 1; }; }
+cli file put "$work/direct.bin" "/$id/direct.bin"
 t1=$(date +%s.%N)
-"$bin" file get "/$id/direct.bin" "$work/direct-copy.bin" --key-file "$key" >/dev/null 2>&1
+cli file get "/$id/direct.bin" "$work/direct-copy.bin"
 t2=$(date +%s.%N)
 cmp -s "$work/direct.bin" "$work/direct-copy.bin" || { echo "[bench] the copy differs!" >&2; exit 1; }
 reads=20
 for i in $(seq $reads); do
-	"$bin" file read "/$id/direct.bin" --offset $(( (RANDOM * 32768 + RANDOM) % ((size << 20) - 4096) )) --len 4096 \
-		--key-file "$key" --out /dev/null >/dev/null 2>&1
+	cli file read "/$id/direct.bin" --offset $(( (RANDOM * 32768 + RANDOM) % ((size << 20) - 4096) )) --len 4096
 done
 t3=$(date +%s.%N)
 

@@ -1,7 +1,12 @@
 # Sourced by the end-to-end benchmarks: starts the five-node loopback network
-# (scripts/local-network.sh) in a fresh $work directory, registers Alice's principal ($key,
-# $id) and waits until her node is under contract with the four others. Needs $node, $bin,
-# CONTRACT and CAPACITY set; `cleanup_extra`, if defined, runs first at exit.
+# (scripts/local-network.sh) in a fresh $work directory with the node binary $node
+# ($BLOCKTREE_NODE, else the debug build) and the client $bin ($BLOCKTREE_CLIENT, else beside
+# the node), registers Alice's principal ($key, $id) and waits until her node is under
+# contract with the four others. Needs CONTRACT and CAPACITY set; `cleanup_extra`, if
+# defined, runs first at exit.
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+node=${BLOCKTREE_NODE:-$target_dir/debug/blocktree-node}
+bin=${BLOCKTREE_CLIENT:-$(dirname "$node")/blocktree}
 export BLOCKTREE_NODE=$node BLOCKTREE_PASSWORD="benchmark password" CONTRACT CAPACITY
 work=$(mktemp -d /tmp/blocktree-bench.XXXXXX)
 bash scripts/local-network.sh "$work/net" >"$work/network.log" 2>&1 &

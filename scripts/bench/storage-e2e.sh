@@ -13,9 +13,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 size=${1:-100}
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-node=${BLOCKTREE_NODE:-$target_dir/debug/blocktree-node}
-bin=${BLOCKTREE_CLIENT:-$(dirname "$node")/blocktree}
 # Every provider's contract must hold its share: n/k of the file over four providers, rounded up.
 contract=$(( (size * 2 / 3 + 64) ))MiB
 CONTRACT=${CONTRACT:-$contract} CAPACITY=${CAPACITY:-$(( size * 2 + 1024 ))MiB}
